@@ -1,0 +1,78 @@
+// The Japanese analysis chain shared by the indexer and the query parser:
+//
+//   text ─ line split ─ CharMap fixes + ICU NFKC/case fold ─ MeCab ─ token filters ─ Token[]
+//
+// Line breaks are token boundaries: each line is analysed on its own, so a budget figure at the end of one
+// line never glues onto a bureau name on the next. Particles, auxiliaries and symbols are kept in the output
+// with `indexed == false`: they are not search terms, but they consume a position so phrases stay exact.
+//
+// Thread safety: an Analyzer is immutable after construction and analyze() is thread safe (the MeCab
+// model is shared; each call makes its own tagger and lattice).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/text.h"
+
+namespace MeCab {
+class Model;
+}
+
+namespace yosan {
+
+struct Token {
+    std::string surface;  // normalised surface form
+    std::string term;     // the search term: the lemma, with okurigana and long-vowel variants folded
+    std::string reading;  // katakana reading of the surface, when the dictionary knows it
+    std::string pos;      // part of speech, first three levels joined by ','
+    std::uint32_t position = 0;
+    std::size_t begin = 0, end = 0;  // byte range in the original (unnormalised) text
+    bool indexed = true;             // false: a particle, auxiliary or symbol
+};
+
+// Which MeCab dictionary layout the feature strings follow.
+enum class DictionaryKind { unidic, ipadic };
+DictionaryKind parse_dictionary_kind(const std::string& name);  // throws ConfigError
+
+struct AnalyzerOptions {
+    DictionaryKind dictionary = DictionaryKind::unidic;
+    // Directory holding the compiled system dictionary (sys.dic, matrix.bin). Required: the system
+    // default changes whenever another dictionary package is installed.
+    std::string dictionary_path;
+    // Compiled user dictionary for the same system dictionary; empty for none.
+    std::string user_dictionary;
+    CharMap char_fixes;
+};
+
+class Analyzer {
+public:
+    explicit Analyzer(AnalyzerOptions options);  // throws AnalysisError if MeCab cannot load
+    ~Analyzer();
+    Analyzer(const Analyzer&) = delete;
+    Analyzer& operator=(const Analyzer&) = delete;
+
+    // Tokens of `text`, numbered from `first_position`. Offsets refer to `text` itself.
+    std::vector<Token> analyze(std::string_view text, std::uint32_t first_position = 0) const;
+
+    // The folded form of a single word, as analyze() would give for it standing alone; used for facet
+    // values and query words that must not be split.
+    std::string normalize(std::string_view text) const { return yosan::normalize(text, options_.char_fixes); }
+    const AnalyzerOptions& options() const { return options_; }
+
+private:
+    void analyze_line(std::string_view line, std::size_t line_offset, std::uint32_t& position,
+                      std::vector<Token>& out) const;
+    AnalyzerOptions options_;
+    std::unique_ptr<MeCab::Model> model_;
+};
+
+// The term folding rules, exposed for tests: a lemma becomes its term by dropping UniDic's "-english"
+// gloss, folding okurigana (引き継ぎ, 引継ぎ → 引継) and dropping a final long-vowel mark from katakana
+// words of four letters or more (モーター → モータ).
+std::string fold_term(std::string_view lemma);
+
+}  // namespace yosan

@@ -1,0 +1,53 @@
+// yosan's configuration, read from a TOML file (config/yosan.toml) by both binaries. Command-line flags
+// override individual fields after loading. Relative paths in the file are resolved against the
+// directory the file is in, so the config works from any working directory.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/analyzer.h"
+#include "core/budget.h"
+
+namespace yosan {
+
+struct FieldWeights {
+    // How many times a word in each part of the sheet counts (the wdf increment). The title is also
+    // indexed as its own field (prefix S) for `title:` queries. Default: title 5, 事業概要 and 事業目的 2,
+    // the rest 1.
+    unsigned title = 5;
+    unsigned purpose = 2;
+    unsigned overview = 2;
+    unsigned other = 1;
+};
+
+struct Config {
+    std::string source;  // the file this was read from, for messages
+
+    // Where the Xapian database lives. Default: ../var/index next to the config directory.
+    std::string index_path;
+    // Files or directories the indexer reads when none are given on the command line.
+    std::vector<std::string> corpus_paths;
+
+    AnalyzerOptions analysis;
+    std::string bureaus_path;   // dict/bureaus.tsv
+    std::string synonyms_path;  // dict/synonyms.tsv
+    std::string char_fixes_path;  // dict/charmap.tsv
+
+    AmountBuckets buckets = AmountBuckets::defaults();
+    FieldWeights weights;
+
+    // BM25 parameters (Xapian::BM25Weight k1, k2, k3, b, min_normlen).
+    double bm25_k1 = 1.2, bm25_b = 0.75;
+
+    // Reads the file; throws ConfigError naming the file and key on any problem.
+    static Config load(const std::string& path);
+};
+
+// Loads a CharMap from a two-column TSV (wrong character, right character).
+CharMap load_char_map(const std::string& path);
+
+// The default config path: $YOSAN_CONFIG, else config/yosan.toml under the current directory.
+std::string default_config_path();
+
+}  // namespace yosan

@@ -1,0 +1,32 @@
+// Turns a Sheet into a Xapian::Document following core/schema.h: boolean filter terms, weighted and
+// positional free-text terms (title, sections), kanji bigrams, readings, value slots and JSON data.
+//
+// Thread safety: build() is const and thread safe when the Analyzer is.
+#pragma once
+
+#include <xapian.h>
+
+#include "core/analyzer.h"
+#include "core/config.h"
+#include "core/sheet.h"
+
+namespace yosan {
+
+class DocumentBuilder {
+public:
+    DocumentBuilder(const Analyzer& analyzer, const Config& config) : analyzer_(analyzer), config_(config) {}
+    Xapian::Document build(const Sheet& sheet) const;
+
+private:
+    const Analyzer& analyzer_;
+    const Config& config_;
+};
+
+// The text of a sheet's title as indexed and shown: 「親事業 (2) 子事業」 for a sub-project.
+std::string indexed_title(const Sheet& sheet);
+
+// Kanji bigrams of the runs of adjacent all-kanji tokens (蓄電池 → 蓄電, 電池), as terms with their
+// ordinal positions. Shared by indexing and querying so the two sides always agree.
+std::vector<std::string> kanji_bigrams(std::string_view run);
+
+}  // namespace yosan

@@ -1,0 +1,64 @@
+// Splits a sheet file (UTF-8 text converted from the PDF budget material) into Sheet records.
+//
+// A sheet is found by its anchor: a budget line (令和7年度予算額 …, 国庫債務負担行為含め総額 …), a
+// cross-ministry marker (主担当庁：…), or a 事業目的・概要 / 事業の内容 heading that follows a finished
+// sheet (the sheet whose title was lost in conversion). From each anchor the parser walks back over
+// organisation lines and 「(…の内数)」 notes to the title, so the previous sheet ends just before it.
+//
+// Thread safety: a SheetParser is immutable; parse() may be called from several threads.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/bureaus.h"
+#include "core/sheet.h"
+
+namespace yosan {
+
+struct ParseWarning {
+    std::string file;
+    std::uint32_t line = 0;
+    std::string message;  // for staff, in Japanese
+    std::string describe() const { return file + ":" + std::to_string(line) + ": " + message; }
+};
+
+struct ParseResult {
+    std::vector<Sheet> sheets;
+    std::vector<ParseWarning> warnings;
+};
+
+// What a budget line says. Exposed for tests.
+struct BudgetLine {
+    std::string title_prefix;  // a title written on the same line, before the budget
+    std::optional<int> year;
+    std::optional<std::string> kind;
+    std::optional<std::int64_t> amount, previous_amount, total, gx_amount;
+    std::string total_basis;
+    bool is_new = false, approximate = false;
+    bool readable = false;  // false: it looks like a budget line but no amount could be read
+};
+// nullopt when the line is not a budget line at all.
+std::optional<BudgetLine> parse_budget_line(std::string_view line);
+
+class SheetParser {
+public:
+    explicit SheetParser(const BureauDirectory& bureaus) : bureaus_(bureaus) {}
+    // `file` is used for the source location and in warnings. Ids are assigned per file here and made
+    // unique across files by assign_ids().
+    ParseResult parse(std::string_view text, const std::string& file) const;
+
+private:
+    const BureauDirectory& bureaus_;
+};
+
+// Gives every sheet a stable id derived from its normalised title, fiscal year and kind; sheets that
+// would collide get "-2", "-3" in source order. Call once over all sheets of a run.
+void assign_ids(std::vector<Sheet*>& sheets);
+
+// Reads a sheet file, refusing empty, binary and non-UTF-8 files with an InputError naming file:line.
+// Strips a UTF-8 BOM and carriage returns.
+std::string read_sheet_file(const std::string& path);
+
+}  // namespace yosan
