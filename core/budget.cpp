@@ -126,6 +126,7 @@ std::string format_yen(std::int64_t yen) {
         return out;
     };
     if (yen >= 100'000'000) {
+        if (yen % 100'000'000 == 0) return with_commas(yen / 100'000'000) + "億円";
         const double oku = yen / 1e8;
         if (oku < 10 && std::fmod(yen, 10'000'000) == 0) {
             std::snprintf(buf, sizeof buf, "%.1f億円", oku);

@@ -80,7 +80,7 @@ std::optional<std::vector<BureauRef>> BureauDirectory::parse_line(std::string_vi
     // Drop list markers and sub-project numbers: "- (1) (2)", "(1・2)", "(1,4)", "(2)・(3)".
     std::string s = nfkc(trim(raw));
     for (const auto& [from, to] : aliases_)
-        for (std::size_t at; (at = s.find(from)) != std::string::npos;) s.replace(at, from.size(), to);
+        replace_all(s, from, to);
     std::string cleaned;
     for (std::size_t i = 0; i < s.size();) {
         if (s[i] == '(') {

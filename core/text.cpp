@@ -102,6 +102,18 @@ std::string hiragana_to_katakana(std::string_view s) {
     return out;
 }
 
+std::vector<std::string> kanji_bigrams(std::string_view run) {
+    std::vector<std::string> chars;
+    for (std::size_t i = 0; i < run.size();) {
+        const std::size_t at = i;
+        next_code_point(run, i);
+        chars.emplace_back(run.substr(at, i - at));
+    }
+    std::vector<std::string> out;
+    for (std::size_t k = 0; k + 1 < chars.size(); ++k) out.push_back(chars[k] + chars[k + 1]);
+    return out;
+}
+
 namespace {
 
 const icu::Normalizer2& instance(bool casefold) {
@@ -173,6 +185,16 @@ std::string normalize(std::string_view original, const CharMap& fixes) {
 }
 
 std::string nfkc(std::string_view original) { return normalize_with(instance(false), original, {}).text; }
+
+void replace_all(std::string& s, std::string_view from, std::string_view to) {
+    if (from.empty()) return;
+    std::string out;
+    std::size_t at = 0;
+    for (std::size_t hit; (hit = s.find(from, at)) != std::string::npos; at = hit + from.size())
+        out.append(s, at, hit - at).append(to);
+    out.append(s, at, std::string::npos);
+    s = std::move(out);
+}
 
 void append_line(std::string& text, std::string_view line) {
     if (!text.empty()) text += '\n';

@@ -26,6 +26,10 @@ bool is_hiragana(char32_t cp);
 bool all_of_script(std::string_view s, bool (*pred)(char32_t));
 std::string hiragana_to_katakana(std::string_view s);
 
+// The overlapping two-character pieces of a run of kanji (蓄電池 → 蓄電, 電池). The indexer and the
+// query parser both use it, so compound parts match the same way on both sides.
+std::vector<std::string> kanji_bigrams(std::string_view run);
+
 // Known character-level corrections applied before normalisation, such as the PDF extraction error 鈳 for
 // 鉱. Each maps one code point to one code point, so offsets stay aligned.
 using CharMap = std::map<char32_t, char32_t>;
@@ -49,6 +53,9 @@ NormalizedText normalize_for_search(std::string_view original, const CharMap& fi
 std::string normalize(std::string_view original, const CharMap& fixes = {});
 // NFKC only: for parsing numbers and brackets while keeping case (used by the sheet parser).
 std::string nfkc(std::string_view original);
+
+// Replaces every occurrence of `from` in `s` with `to`.
+void replace_all(std::string& s, std::string_view from, std::string_view to);
 
 // Appends `line` to `text`, with a '\n' between when `text` is not empty.
 void append_line(std::string& text, std::string_view line);

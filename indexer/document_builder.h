@@ -25,8 +25,4 @@ private:
 // The text of a sheet's title as indexed and shown: 「親事業 (2) 子事業」 for a sub-project.
 std::string indexed_title(const Sheet& sheet);
 
-// Kanji bigrams of the runs of adjacent all-kanji tokens (蓄電池 → 蓄電, 電池), as terms with their
-// ordinal positions. Shared by indexing and querying so the two sides always agree.
-std::vector<std::string> kanji_bigrams(std::string_view run);
-
 }  // namespace yosan

@@ -34,7 +34,8 @@ std::vector<std::string> collect_files(const std::vector<std::string>& paths, st
                     if (it->is_directory()) it.disable_recursion_pending();
                     continue;
                 }
-                if (it->is_regular_file()) files.push_back(fs::weakly_canonical(it->path()).string());
+                // Inside folders only *.txt are sheet files; a README beside them is not.
+                if (it->is_regular_file() && it->path().extension() == ".txt") files.push_back(fs::weakly_canonical(it->path()).string());
             }
         } else if (fs::is_regular_file(p, ec)) {
             files.push_back(fs::weakly_canonical(p).string());

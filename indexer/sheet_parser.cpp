@@ -21,14 +21,14 @@ namespace {
 // NFKC, without the PDF converter's ** emphasis, trimmed. Used for classifying; sheets keep the original.
 std::string clean(std::string_view line) {
     std::string s = nfkc(line);
-    for (std::size_t at; (at = s.find("**")) != std::string::npos;) s.erase(at, 2);
+    replace_all(s, "**", "");
     return std::string(trim(s));
 }
 
 // The display form of a body line: the original characters without ** emphasis.
 std::string display(std::string_view line) {
     std::string s(trim(line));
-    for (std::size_t at; (at = s.find("**")) != std::string::npos;) s.erase(at, 2);
+    replace_all(s, "**", "");
     return std::string(trim(s));
 }
 

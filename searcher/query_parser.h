@@ -1,0 +1,92 @@
+// Turns what staff type into a Xapian::Query, using the same Analyzer as the indexer.
+//
+// Syntax: words are ANDed; "quoted phrases"; -word and -"phrase" exclude; OR between two items; title:word
+// searches titles only; bureau:name filters by organisation. Budget words become filters rather than text:
+// 10億円以上, 100億円未満, 令和6年度, FY2025, 2025年度, 補正, 補正予算, 当初予算, 予備費, 概算要求, and
+// combinations such as 令和6年度補正. Inside quotes they stay text.
+//
+// Each word is analysed; a word that splits into several tokens (半導体製造装置) becomes a phrase of them.
+// A word made of kanji also matches, with a low weight, as a phrase of kanji bigrams, so that 電池 finds
+// 蓄電池 and 中小 finds 中小企業 (katakana is never split that way, so ドル never matches ミドルウェア).
+// A word in hiragana also matches the reading field (はんどうたい → 半導体). Synonyms from
+// dict/synonyms.tsv are added as alternatives (OP_SYNONYM), so editing that file needs no re-index.
+//
+// Thread safety: parse() is const and thread safe if the database handle passed to it is not shared.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <xapian.h>
+
+#include "core/analyzer.h"
+#include "core/bureaus.h"
+
+namespace yosan {
+
+// Filters, from the command line or the HTTP parameters as well as recognised in the query text.
+struct Filters {
+    std::vector<std::string> bureaus;    // top units or divisions (resolved at search time)
+    std::vector<int> years;
+    std::vector<std::string> kinds;
+    std::vector<int> buckets;
+    std::optional<std::int64_t> amount_min, amount_max;  // inclusive min, exclusive max
+    bool empty() const {
+        return bureaus.empty() && years.empty() && kinds.empty() && buckets.empty() && !amount_min && !amount_max;
+    }
+};
+
+// A filter the parser recognised in the text, for the page to show as a removable chip.
+struct RecognisedFilter {
+    std::string field;  // amount_min | amount_max | year | kind | bureau
+    std::string value;  // the normalised value ("1000000000", "2024", "補正")
+    std::string text;   // the words it came from, as typed
+};
+
+struct ParsedQuery {
+    Xapian::Query query;  // MatchAll when there is no text
+    bool has_text = false;
+    Filters filters;  // what the text contributed
+    std::vector<RecognisedFilter> recognised;
+    std::vector<std::string> highlight_terms;  // terms whose matches a snippet should mark
+};
+
+// Word groups that mean the same (one group per line, tab separated).
+class Synonyms {
+public:
+    static Synonyms load(const std::string& path, const Analyzer& analyzer);  // "" → none
+    // The other members of w's group, when w (normalised) belongs to one.
+    std::vector<std::string> alternatives(const std::string& normalised_word) const;
+
+private:
+    std::map<std::string, std::size_t> group_of_;
+    std::vector<std::vector<std::string>> groups_;
+};
+
+class QueryParser {
+public:
+    QueryParser(const Analyzer& analyzer, const BureauDirectory& bureaus, const Synonyms& synonyms)
+        : analyzer_(analyzer), bureaus_(bureaus), synonyms_(synonyms) {}
+
+    // Throws UsageError for an absurd query (too long, unbalanced quotes are tolerated).
+    ParsedQuery parse(const std::string& text, const Xapian::Database& db) const;
+
+    static constexpr std::size_t kMaxQueryBytes = 1024;
+    static constexpr std::size_t kMaxItems = 32;
+
+private:
+    // The query for one word or phrase (no operators), or nullopt when it has no searchable token.
+    std::optional<Xapian::Query> text_query(const std::string& text, bool title_only, const Xapian::Database& db,
+                                            std::vector<std::string>& highlight) const;
+    const Analyzer& analyzer_;
+    const BureauDirectory& bureaus_;
+    const Synonyms& synonyms_;
+};
+
+// Budget-word recognition, exposed for tests: fills `out` and returns true when the whole word is a filter.
+bool recognise_filter_word(const std::string& word, Filters& out, std::vector<RecognisedFilter>& recognised);
+
+}  // namespace yosan

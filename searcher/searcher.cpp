@@ -1,0 +1,331 @@
+#include "searcher/searcher.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/schema.h"
+#include "core/text.h"
+
+namespace yosan {
+
+SortOrder parse_sort(const std::string& s) {
+    if (s.empty() || s == "relevance") return SortOrder::relevance;
+    if (s == "amount") return SortOrder::amount_asc;
+    if (s == "-amount") return SortOrder::amount_desc;
+    if (s == "year" || s == "-year") return s == "year" ? SortOrder::year_desc : SortOrder::year_asc;
+    throw UsageError("並べ順は relevance, amount, -amount, year, -year のいずれかです: " + s, "sort");
+}
+
+namespace {
+
+// Counts facet values of every match in one pass. Multi-valued slots hold '\n'-separated values.
+class FacetSpy : public Xapian::MatchSpy {
+public:
+    struct Slot {
+        Xapian::valueno slot;
+        bool multi;
+    };
+    explicit FacetSpy(std::vector<Slot> slots) : slots_(std::move(slots)), counts_(slots_.size()) {}
+    void operator()(const Xapian::Document& doc, double) override {
+        for (std::size_t i = 0; i < slots_.size(); ++i) {
+            const std::string v = doc.get_value(slots_[i].slot);
+            if (v.empty()) continue;
+            if (!slots_[i].multi) {
+                ++counts_[i][v];
+                continue;
+            }
+            std::istringstream in(v);
+            for (std::string line; std::getline(in, line);) ++counts_[i][line];
+        }
+    }
+    std::string name() const override { return "yosan.FacetSpy"; }
+    const std::map<std::string, Xapian::doccount>& counts(std::size_t i) const { return counts_[i]; }
+
+private:
+    std::vector<Slot> slots_;
+    std::vector<std::map<std::string, Xapian::doccount>> counts_;
+};
+
+std::string html_escape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+// Cuts s to at most `chars` code points on a character boundary.
+std::size_t byte_offset_of_char(std::string_view s, std::size_t chars) {
+    std::size_t i = 0;
+    while (i < s.size() && chars--) next_code_point(s, i);
+    return i;
+}
+std::size_t chars_before(std::string_view s, std::size_t byte) { return utf8_length(s.substr(0, byte)); }
+
+}  // namespace
+
+Searcher::Searcher(const Config& config, const Analyzer& analyzer, const BureauDirectory& bureaus, const Synonyms& synonyms)
+    : config_(config), analyzer_(analyzer), bureaus_(bureaus), parser_(analyzer, bureaus, synonyms) {
+    try {
+        db_ = Xapian::Database(config.index_path);
+    } catch (const Xapian::DatabaseNotFoundError&) {
+        throw IndexError("索引が見つかりません。先に yosan-index を実行してください", config.index_path);
+    } catch (const Xapian::DatabaseOpeningError& e) {
+        throw IndexError("索引を開けません: " + e.get_description(), config.index_path);
+    }
+}
+
+bool Searcher::reopen() { return db_.reopen(); }
+
+Xapian::Query Searcher::filter_query(const Filters& f) const {
+    std::vector<Xapian::Query> parts;
+    const auto any_of = [&](auto values, auto to_term) {
+        std::vector<Xapian::Query> alts;
+        for (const auto& v : values) alts.emplace_back(to_term(v));
+        if (!alts.empty()) parts.emplace_back(Xapian::Query::OP_OR, alts.begin(), alts.end());
+    };
+    any_of(f.bureaus, [&](const std::string& b) {
+        const std::string c = bureaus_.canonical(b);
+        return std::string(BureauDirectory::is_top_unit(c) ? schema::kBureau : schema::kDivision) + c;
+    });
+    any_of(f.years, [](int y) { return std::string(schema::kYear) + std::to_string(y); });
+    any_of(f.kinds, [](const std::string& k) { return std::string(schema::kKind) + k; });
+    any_of(f.buckets, [](int b) { return std::string(schema::kBucket) + std::to_string(b); });
+    if (f.amount_min) parts.emplace_back(Xapian::Query::OP_VALUE_GE, schema::kSlotAmount, Xapian::sortable_serialise(static_cast<double>(*f.amount_min)));
+    if (f.amount_max) // exclusive: the largest representable amount below it
+        parts.emplace_back(Xapian::Query::OP_VALUE_LE, schema::kSlotAmount, Xapian::sortable_serialise(static_cast<double>(*f.amount_max) - 0.5));
+    if (parts.empty()) return Xapian::Query::MatchAll;
+    return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
+}
+
+SearchResult Searcher::search(const SearchRequest& req) {
+    const auto started = std::chrono::steady_clock::now();
+    if (req.limit > SearchRequest::kMaxLimit)
+        throw UsageError("1 ページの件数は " + std::to_string(SearchRequest::kMaxLimit) + " 件までです", "limit");
+    ParsedQuery pq = parser_.parse(req.query, db_);
+    SearchResult r;
+    r.recognised = pq.recognised;
+    r.applied = req.filters;
+    const Filters& t = pq.filters;
+    r.applied.bureaus.insert(r.applied.bureaus.end(), t.bureaus.begin(), t.bureaus.end());
+    r.applied.years.insert(r.applied.years.end(), t.years.begin(), t.years.end());
+    r.applied.kinds.insert(r.applied.kinds.end(), t.kinds.begin(), t.kinds.end());
+    if (t.amount_min) r.applied.amount_min = std::max(*t.amount_min, r.applied.amount_min.value_or(*t.amount_min));
+    if (t.amount_max) r.applied.amount_max = std::min(*t.amount_max, r.applied.amount_max.value_or(*t.amount_max));
+
+    Xapian::Query q = pq.query;
+    if (!r.applied.empty()) q = Xapian::Query(Xapian::Query::OP_FILTER, q, filter_query(r.applied));
+
+    Xapian::Enquire enquire(db_);
+    enquire.set_query(q);
+    enquire.set_weighting_scheme(Xapian::BM25Weight(config_.bm25_k1, 0, 1, config_.bm25_b, 0.5));
+    Xapian::MultiValueKeyMaker keys;
+    const std::string high = Xapian::sortable_serialise(1e300), low = Xapian::sortable_serialise(-1);
+    switch (req.sort) {
+        case SortOrder::relevance:
+            if (!pq.has_text) {  // browsing: the order of the source, which groups related sheets
+                keys.add_value(schema::kSlotLine);
+                enquire.set_sort_by_key(&keys, false);
+            }
+            break;
+        case SortOrder::amount_asc: keys.add_value(schema::kSlotAmount, false, high); break;
+        case SortOrder::amount_desc: keys.add_value(schema::kSlotAmount, true, low); break;
+        case SortOrder::year_desc: keys.add_value(schema::kSlotYearSortable, true, low); break;
+        case SortOrder::year_asc: keys.add_value(schema::kSlotYearSortable, false, high); break;
+    }
+    if (req.sort != SortOrder::relevance) enquire.set_sort_by_key_then_relevance(&keys, false);
+
+    FacetSpy spy({{schema::kSlotBureaus, true}, {schema::kSlotDivisions, true}, {schema::kSlotYear, false},
+                  {schema::kSlotKind, false}, {schema::kSlotBucket, false}});
+    enquire.add_matchspy(&spy);
+    // check_at_least = every document: the total and the facet counts are exact, not estimates.
+    Xapian::MSet mset = enquire.get_mset(req.offset, req.limit, db_.get_doccount());
+    r.total = mset.get_matches_estimated();
+
+    int rank = static_cast<int>(req.offset);
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+        Hit h;
+        h.sheet = Sheet::from_json(nlohmann::json::parse(it.get_document().get_data()));
+        h.score = it.get_weight();
+        h.rank = ++rank;
+        h.snippet = make_snippet(h.sheet, pq.highlight_terms);
+        r.hits.push_back(std::move(h));
+    }
+
+    const char* names[] = {"bureau", "division", "year", "kind", "bucket"};
+    for (std::size_t i = 0; i < 5; ++i) {
+        auto& out = r.facets[names[i]];
+        for (const auto& [value, count] : spy.counts(i)) {
+            std::string label = value;
+            if (std::string(names[i]) == "bucket") label = config_.buckets.label(std::stoi(value));
+            if (std::string(names[i]) == "year") label = value + "年度（令和" + std::to_string(std::stoi(value) - 2018) + "年度）";
+            out.push_back({value, label, count});
+        }
+        if (std::string(names[i]) == "year") std::reverse(out.begin(), out.end());
+        else if (std::string(names[i]) != "bucket")
+            std::stable_sort(out.begin(), out.end(), [](const FacetValue& a, const FacetValue& b) { return a.count > b.count; });
+    }
+    r.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    return r;
+}
+
+Snippet Searcher::make_snippet(const Sheet& s, const std::vector<std::string>& terms) const {
+    const std::set<std::string> wanted(terms.begin(), terms.end());
+    constexpr std::size_t kWidth = 90;  // characters
+    struct Best {
+        int score = -1;
+        const Section* section = nullptr;
+        std::string line;
+        std::vector<std::pair<std::size_t, std::size_t>> marks;
+    } best;
+    static const std::vector<std::string> order = {"purpose", "overview", "scheme", "goals"};
+    std::vector<const Section*> sections;
+    for (const std::string& key : order)
+        for (const Section& sec : s.sections)
+            if (sec.key == key) sections.push_back(&sec);
+    for (const Section& sec : s.sections)
+        if (std::find(order.begin(), order.end(), sec.key) == order.end()) sections.push_back(&sec);
+
+    for (const Section* sec : sections) {
+        std::istringstream in(sec->text);
+        for (std::string line; std::getline(in, line);) {
+            if (trim(line).empty()) continue;
+            std::vector<std::pair<std::size_t, std::size_t>> marks;
+            std::set<std::string> distinct;
+            if (!wanted.empty()) {
+                for (const Token& t : analyzer_.analyze(line)) {
+                    if (!t.indexed) continue;
+                    bool hit = wanted.count(t.term) || (!t.reading.empty() && wanted.count(std::string(schema::kReading) + t.reading));
+                    if (!hit && all_of_script(t.surface, is_kanji))
+                        for (const std::string& g : kanji_bigrams(t.surface)) hit |= wanted.count(std::string(schema::kGram) + g) > 0;
+                    if (!hit) continue;
+                    distinct.insert(t.term);
+                    if (!marks.empty() && marks.back().second == t.begin) marks.back().second = t.end;
+                    else marks.emplace_back(t.begin, t.end);
+                }
+            }
+            const int score = static_cast<int>(distinct.size()) * 100 + static_cast<int>(marks.size());
+            if (score > best.score) best = {score, sec, line, marks};
+            if (wanted.empty()) break;
+        }
+        if (wanted.empty() && best.section) break;
+    }
+    Snippet out;
+    if (!best.section) return out;
+    out.section = best.section->title;
+    // A window of kWidth characters that starts a little before the first mark.
+    std::size_t from = 0;
+    if (!best.marks.empty()) {
+        const std::size_t first_char = chars_before(best.line, best.marks.front().first);
+        from = byte_offset_of_char(best.line, first_char > 20 ? first_char - 20 : 0);
+    }
+    const std::size_t to = from + byte_offset_of_char(std::string_view(best.line).substr(from), kWidth);
+    std::size_t at = from;
+    if (from > 0) out.html += "…", out.plain += "…";
+    for (const auto& [b, e] : best.marks) {
+        if (e <= from || b >= to) continue;
+        const std::size_t mb = std::max(b, from), me = std::min(e, to);
+        out.html += html_escape(best.line.substr(at, mb - at)) + "<mark>" + html_escape(best.line.substr(mb, me - mb)) + "</mark>";
+        out.plain += best.line.substr(at, mb - at) + "【" + best.line.substr(mb, me - mb) + "】";
+        at = me;
+    }
+    out.html += html_escape(best.line.substr(at, to - at));
+    out.plain += best.line.substr(at, to - at);
+    if (to < best.line.size()) out.html += "…", out.plain += "…";
+    return out;
+}
+
+std::optional<Sheet> Searcher::sheet(const std::string& id) {
+    const std::string term = std::string(schema::kId) + id;
+    auto it = db_.postlist_begin(term);
+    if (it == db_.postlist_end(term)) return std::nullopt;
+    return Sheet::from_json(nlohmann::json::parse(db_.get_document(*it).get_data()));
+}
+
+std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit) {
+    const std::string idterm = std::string(schema::kId) + id;
+    auto pl = db_.postlist_begin(idterm);
+    if (pl == db_.postlist_end(idterm)) return {};
+    const Xapian::docid did = *pl;
+    const Sheet self = Sheet::from_json(nlohmann::json::parse(db_.get_document(did).get_data()));
+
+    // The same 事業 (other years and kinds), its parent and its sub-projects share title words: weigh a
+    // title phrase of the sheet's own title and of its parent far above the general expansion.
+    std::vector<Xapian::Query> parts;
+    for (const std::string& name : {self.title, self.parent}) {
+        std::vector<std::string> terms;
+        for (const Token& t : analyzer_.analyze(name))
+            if (t.indexed) terms.push_back(std::string(schema::kTitle) + t.term);
+        if (!terms.empty())
+            parts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT,
+                               Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(), terms.size()), 10.0);
+    }
+    Xapian::Enquire enquire(db_);
+    Xapian::RSet rset;
+    rset.add_document(did);
+    struct NoPrefix : Xapian::ExpandDecider {
+        bool operator()(const std::string& t) const override { return !t.empty() && !(t[0] >= 'A' && t[0] <= 'Z'); }
+    } decider;
+    Xapian::ESet eset = enquire.get_eset(24, rset, &decider);
+    std::vector<Xapian::Query> expand;
+    for (auto it = eset.begin(); it != eset.end(); ++it) expand.emplace_back(*it);
+    if (!expand.empty()) parts.emplace_back(Xapian::Query::OP_OR, expand.begin(), expand.end());
+    if (parts.empty()) return {};
+    Xapian::Query q(Xapian::Query::OP_OR, parts.begin(), parts.end());
+    enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(idterm)));
+    Xapian::MSet mset = enquire.get_mset(0, limit);
+    std::vector<Hit> out;
+    int rank = 0;
+    for (auto it = mset.begin(); it != mset.end(); ++it) {
+        Hit h;
+        h.sheet = Sheet::from_json(nlohmann::json::parse(it.get_document().get_data()));
+        h.score = it.get_weight();
+        h.rank = ++rank;
+        out.push_back(std::move(h));
+    }
+    return out;
+}
+
+nlohmann::json hit_json(const Hit& h) {
+    nlohmann::json j = h.sheet.to_json();
+    j.erase("sections");  // the list shows a snippet; /api/sheets/{id} gives the whole sheet
+    j["rank"] = h.rank;
+    j["score"] = h.score;
+    j["snippet"] = {{"section", h.snippet.section}, {"html", h.snippet.html}, {"text", h.snippet.plain}};
+    return j;
+}
+
+nlohmann::json to_json(const SearchResult& r, const AmountBuckets&) {
+    nlohmann::json j;
+    j["total"] = r.total;
+    j["milliseconds"] = r.milliseconds;
+    j["hits"] = nlohmann::json::array();
+    for (const Hit& h : r.hits) j["hits"].push_back(hit_json(h));
+    j["facets"] = nlohmann::json::object();
+    for (const auto& [name, values] : r.facets) {
+        auto& arr = j["facets"][name] = nlohmann::json::array();
+        for (const FacetValue& v : values) arr.push_back({{"value", v.value}, {"label", v.label}, {"count", v.count}});
+    }
+    j["recognised_filters"] = nlohmann::json::array();
+    for (const RecognisedFilter& f : r.recognised) j["recognised_filters"].push_back({{"field", f.field}, {"value", f.value}, {"text", f.text}});
+    nlohmann::json applied;
+    if (!r.applied.bureaus.empty()) applied["bureau"] = r.applied.bureaus;
+    if (!r.applied.years.empty()) applied["year"] = r.applied.years;
+    if (!r.applied.kinds.empty()) applied["kind"] = r.applied.kinds;
+    if (!r.applied.buckets.empty()) applied["bucket"] = r.applied.buckets;
+    if (r.applied.amount_min) applied["amount_min"] = *r.applied.amount_min;
+    if (r.applied.amount_max) applied["amount_max"] = *r.applied.amount_max;
+    j["filters"] = applied.is_null() ? nlohmann::json::object() : applied;
+    return j;
+}
+
+}  // namespace yosan

@@ -1,0 +1,88 @@
+// Runs a search: parses the query, applies filters, ranks with BM25 (or sorts), counts facets exactly over
+// every match, and builds highlighted snippets for the page of hits.
+//
+// Thread safety: a Searcher owns one Xapian::Database handle and is NOT thread safe; give each thread its
+// own (the HTTP server keeps one per worker). reopen() picks up a newly committed index.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <xapian.h>
+
+#include "core/config.h"
+#include "core/sheet.h"
+#include "searcher/query_parser.h"
+
+namespace yosan {
+
+enum class SortOrder { relevance, amount_asc, amount_desc, year_desc, year_asc };
+SortOrder parse_sort(const std::string& s);  // relevance | amount | -amount | year | -year; UsageError otherwise
+
+struct SearchRequest {
+    std::string query;
+    Filters filters;
+    SortOrder sort = SortOrder::relevance;
+    Xapian::doccount offset = 0;
+    Xapian::doccount limit = 10;
+    static constexpr Xapian::doccount kMaxLimit = 200;
+};
+
+struct Snippet {
+    std::string section;  // the heading the text comes from (事業目的, 事業概要, ...)
+    std::string html;     // escaped text with <mark>…</mark> around whole matched words
+    std::string plain;    // the same with 【…】 marks, for terminals
+};
+
+struct Hit {
+    Sheet sheet;
+    double score = 0;
+    int rank = 0;
+    Snippet snippet;
+};
+
+struct FacetValue {
+    std::string value;
+    std::string label;
+    Xapian::doccount count = 0;
+};
+
+struct SearchResult {
+    Xapian::doccount total = 0;  // exact
+    std::vector<Hit> hits;
+    std::map<std::string, std::vector<FacetValue>> facets;  // bureau, division, year, kind, bucket
+    std::vector<RecognisedFilter> recognised;
+    Filters applied;  // request filters merged with the recognised ones
+    double milliseconds = 0;
+};
+
+class Searcher {
+public:
+    Searcher(const Config& config, const Analyzer& analyzer, const BureauDirectory& bureaus, const Synonyms& synonyms);
+    SearchResult search(const SearchRequest& request);
+    // One whole sheet by id.
+    std::optional<Sheet> sheet(const std::string& id);
+    // Sheets related to `id`: the same 事業 in other years and kinds, its parent and sub-projects, then
+    // Xapian's relevance-feedback expansion of its text.
+    std::vector<Hit> similar(const std::string& id, Xapian::doccount limit = 8);
+    bool reopen();  // true when a newer revision was loaded
+    Xapian::Database& database() { return db_; }
+
+private:
+    Xapian::Query filter_query(const Filters& f) const;
+    Snippet make_snippet(const Sheet& sheet, const std::vector<std::string>& terms) const;
+
+    const Config& config_;
+    const Analyzer& analyzer_;
+    const BureauDirectory& bureaus_;
+    QueryParser parser_;
+    Xapian::Database db_;
+};
+
+// JSON for programs and the web page (the same content as the text output).
+nlohmann::json to_json(const SearchResult& r, const AmountBuckets& buckets);
+nlohmann::json hit_json(const Hit& h);
+
+}  // namespace yosan
