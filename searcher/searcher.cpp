@@ -76,6 +76,9 @@ std::size_t chars_before(std::string_view s, std::size_t byte) { return utf8_len
 Searcher::Searcher(const Config& config, const Analyzer& analyzer, const BureauDirectory& bureaus, const Synonyms& synonyms)
     : config_(config), analyzer_(analyzer), bureaus_(bureaus), parser_(analyzer, bureaus, synonyms) {
     try {
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(config.index_path, ec))
+            opened_stub_time_ = std::filesystem::last_write_time(config.index_path, ec);
         db_ = Xapian::Database(config.index_path);
     } catch (const Xapian::DatabaseNotFoundError&) {
         throw IndexError("索引が見つかりません。先に yosan-index を実行してください", config.index_path);
@@ -84,7 +87,18 @@ Searcher::Searcher(const Config& config, const Analyzer& analyzer, const BureauD
     }
 }
 
-bool Searcher::reopen() { return db_.reopen(); }
+bool Searcher::reopen() {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(config_.index_path, ec)) {
+        const auto t = std::filesystem::last_write_time(config_.index_path, ec);
+        if (!ec && t != opened_stub_time_) {
+            db_ = Xapian::Database(config_.index_path);
+            opened_stub_time_ = t;
+            return true;
+        }
+    }
+    return db_.reopen();
+}
 
 Xapian::Query Searcher::filter_query(const Filters& f) const {
     std::vector<Xapian::Query> parts;

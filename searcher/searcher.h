@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -67,7 +68,10 @@ public:
     // Sheets related to `id`: the same 事業 in other years and kinds, its parent and sub-projects, then
     // Xapian's relevance-feedback expansion of its text.
     std::vector<Hit> similar(const std::string& id, Xapian::doccount limit = 8);
-    bool reopen();  // true when a newer revision was loaded
+    // Picks up a newly committed index: Database::reopen() for a commit in place, and a fresh open when the
+    // index path is a stub file that now points at another database (a --full rebuild). Returns true when
+    // something newer was loaded.
+    bool reopen();
     Xapian::Database& database() { return db_; }
 
 private:
@@ -79,6 +83,7 @@ private:
     const BureauDirectory& bureaus_;
     QueryParser parser_;
     Xapian::Database db_;
+    std::filesystem::file_time_type opened_stub_time_{};
 };
 
 // JSON for programs and the web page (the same content as the text output).
