@@ -1,3 +1,93 @@
+// The analysis chain: what the dictionary really produces for variants, particles and positions.
 #include <catch2/catch.hpp>
 
+#include "core/analyzer.h"
 #include "tests/test_support.h"
+
+using namespace yosan;
+
+namespace {
+// The indexed terms of a text, in order.
+std::vector<std::string> terms(const std::string& text) {
+    std::vector<std::string> out;
+    for (const Token& t : test::analyzer().analyze(text))
+        if (t.indexed) out.push_back(t.term);
+    return out;
+}
+}  // namespace
+
+TEST_CASE("spelling variants fold to one term", "[analysis]") {
+    const std::pair<const char*, const char*> pairs[] = {
+        {"引継ぎ", "引き継ぎ"}, {"取組", "取り組み"}, {"受入れ", "受け入れ"}, {"モータ", "モーター"},
+        {"ＡＩ", "AI"},         {"ｻｲﾊﾞｰ", "サイバー"}, {"ＪＥＴＲＯ", "jetro"},
+    };
+    for (const auto& [a, b] : pairs) {
+        INFO(a << " / " << b);
+        CHECK(terms(a) == terms(b));
+        CHECK_FALSE(terms(a).empty());
+    }
+}
+
+TEST_CASE("the fold rules", "[analysis]") {
+    CHECK(fold_term("引き継ぎ") == "引継");
+    CHECK(fold_term("受け入れる") == "受入");
+    CHECK(fold_term("モーター-motor") == "モータ");
+    CHECK(fold_term("コンピューター") == "コンピュータ");
+    CHECK(fold_term("ドル-dollar") == "ドル");
+    CHECK(fold_term("見る") == "見る");  // one kanji: too short to fold safely
+}
+
+TEST_CASE("particles and symbols are not terms but keep their positions", "[analysis]") {
+    const auto tokens = test::analyzer().analyze("蓄電池の製造、半導体");
+    std::vector<std::string> indexed;
+    std::uint32_t last = 0;
+    bool saw_particle = false;
+    for (const Token& t : tokens) {
+        CHECK(t.position >= last);
+        last = t.position;
+        if (t.surface == "の" || t.surface == "、") {
+            CHECK_FALSE(t.indexed);
+            saw_particle = true;
+        }
+    }
+    CHECK(saw_particle);
+    // Positions count every token, so the particle leaves a gap between 池 and 製造.
+    const auto find = [&](const std::string& s) {
+        for (const Token& t : tokens)
+            if (t.surface == s) return t.position;
+        return 9999u;
+    };
+    CHECK(find("製造") - find("池") == 2);
+}
+
+TEST_CASE("line breaks are token boundaries", "[analysis]") {
+    // The PDF text breaks between a budget figure and the bureau on the next line.
+    const auto tokens = test::analyzer().analyze("7.3億円\n製造産業局");
+    bool glued = false;
+    for (const Token& t : tokens) glued |= t.surface.find("円") != std::string::npos && t.surface.find("製") != std::string::npos;
+    CHECK_FALSE(glued);
+    CHECK(terms("7.3億円\n製造産業局") == [] {
+        auto a = terms("7.3億円");
+        auto b = terms("製造産業局");
+        a.insert(a.end(), b.begin(), b.end());
+        return a;
+    }());
+}
+
+TEST_CASE("offsets point into the original text", "[analysis]") {
+    const std::string text = "ＡＩ・ｻｲﾊﾞｰ対策";
+    for (const Token& t : test::analyzer().analyze(text)) {
+        INFO(t.surface);
+        const std::string original = text.substr(t.begin, t.end - t.begin);
+        CHECK(normalize(original) == t.surface);
+    }
+}
+
+TEST_CASE("extraction errors are corrected before analysis", "[analysis]") {
+    CHECK(terms("鈳物資源") == terms("鉱物資源"));
+}
+
+TEST_CASE("kanji bigrams", "[analysis]") {
+    CHECK(kanji_bigrams("蓄電池") == std::vector<std::string>{"蓄電", "電池"});
+    CHECK(kanji_bigrams("池").empty());
+}

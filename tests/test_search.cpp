@@ -1,3 +1,201 @@
+// End-to-end search over the real corpus, indexed once into a temporary directory.
 #include <catch2/catch.hpp>
 
+#include <set>
+
+#include "core/error.h"
 #include "tests/test_support.h"
+
+using namespace yosan;
+
+namespace {
+
+struct Fixture {
+    Config config = test::test_config(test::corpus_index());
+    Synonyms synonyms = Synonyms::load(config.synonyms_path, test::analyzer());
+    Searcher searcher{config, test::analyzer(), test::bureaus(), synonyms};
+
+    SearchResult run(const std::string& q, Xapian::doccount limit = 10, Filters f = {}, SortOrder sort = SortOrder::relevance) {
+        SearchRequest r;
+        r.query = q;
+        r.limit = limit;
+        r.filters = std::move(f);
+        r.sort = sort;
+        return searcher.search(r);
+    }
+    // The first source line of every hit.
+    static std::set<std::uint32_t> lines(const SearchResult& r) {
+        std::set<std::uint32_t> out;
+        for (const Hit& h : r.hits) out.insert(h.sheet.first_line);
+        return out;
+    }
+    static bool has_sheet_at(const SearchResult& r, std::uint32_t line) {
+        for (const Hit& h : r.hits)
+            if (h.sheet.first_line <= line && line <= h.sheet.last_line) return true;
+        return false;
+    }
+};
+
+Xapian::doccount facet_sum(const SearchResult& r, const std::string& name) {
+    Xapian::doccount n = 0;
+    for (const FacetValue& v : r.facets.at(name)) n += v.count;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(Fixture, "an empty query lists every sheet with exact facets", "[search]") {
+    const auto& sheets = test::corpus_sheets();
+    SearchResult r = run("", 200);
+    CHECK(r.total == sheets.size());
+    CHECK(r.hits.size() == sheets.size());
+    std::size_t with_year = 0, with_kind = 0, with_amount = 0, initial = 0;
+    for (const Sheet& s : sheets) {
+        with_year += s.year.has_value();
+        with_kind += s.kind.has_value();
+        with_amount += s.amount.has_value();
+        initial += s.kind == "当初";
+    }
+    CHECK(facet_sum(r, "year") == with_year);
+    CHECK(facet_sum(r, "kind") == with_kind);
+    CHECK(facet_sum(r, "bucket") == with_amount);
+    for (const FacetValue& v : r.facets.at("kind"))
+        if (v.value == "当初") CHECK(v.count == initial);
+    // Browsing keeps the order of the source.
+    CHECK(r.hits.front().sheet.first_line == 3);
+}
+
+TEST_CASE_METHOD(Fixture, "keyword queries find the sheets about them", "[search]") {
+    SECTION("蓄電池: the four sheets about batteries come first") {
+        SearchResult r = run("蓄電池", 4);
+        for (std::uint32_t line : {259u, 305u, 996u, 1996u}) {
+            INFO(line);
+            CHECK(has_sheet_at(r, line));
+        }
+    }
+    SECTION("facet counts cover every match, not only the page") {
+        SearchResult page = run("中小企業", 5);
+        SearchResult all = run("中小企業", 200);
+        CHECK(page.total == all.total);
+        CHECK(all.hits.size() == all.total);
+        CHECK(page.facets.at("year") .size() == all.facets.at("year").size());
+        CHECK(facet_sum(page, "kind") == facet_sum(all, "kind"));
+        CHECK(page.total > 5);
+    }
+    SECTION("ドル does not match inside ミドルウェア") { CHECK(run("ドル").total == 0); }
+    SECTION("鉱物 finds the sheet whose PDF text says 鈳物") { CHECK(has_sheet_at(run("鉱物", 20), 3819)); }
+    SECTION("hiragana finds the kanji word") {
+        SearchResult r = run("はんどうたい", 20);
+        CHECK(has_sheet_at(r, 1100));
+        CHECK(has_sheet_at(r, 965));
+    }
+    SECTION("full-width letters") { CHECK(has_sheet_at(run("ＪＥＴＲＯ"), 2637)); }
+    SECTION("okurigana variants find the same sheets") { CHECK(lines(run("受入れ", 50)) == lines(run("受け入れ", 50))); }
+    SECTION("a part of a kanji compound finds it, below whole words") {
+        SearchResult r = run("電池", 50);
+        CHECK(has_sheet_at(r, 996));  // 蓄電池 only
+    }
+    SECTION("a compound is matched as a phrase") {
+        SearchResult r = run("\"半導体製造装置\"", 20);
+        REQUIRE(r.total >= 1);
+        CHECK(has_sheet_at(r, 647));
+    }
+    SECTION("-word excludes") {
+        const auto with = run("蓄電池", 50), without = run("蓄電池 -自動車", 50);
+        CHECK(without.total < with.total);
+        CHECK_FALSE(has_sheet_at(without, 305));
+    }
+    SECTION("OR") { CHECK(run("水素 OR ロボット", 100).total > run("水素", 100).total); }
+    SECTION("title: searches titles only") {
+        for (const Hit& h : run("title:蓄電池", 50).hits) CHECK(h.sheet.title.find("蓄電池") != std::string::npos);
+    }
+    SECTION("a word in no sheet gives nothing") { CHECK(run("存在しない語句ぴよぴよ").total == 0); }
+}
+
+TEST_CASE_METHOD(Fixture, "filters", "[search]") {
+    SECTION("year and kind") {
+        Filters f;
+        f.years = {2024};
+        f.kinds = {"補正"};
+        SearchResult r = run("", 200, f);
+        REQUIRE(r.total > 0);
+        for (const Hit& h : r.hits) CHECK((h.sheet.year == 2024 && h.sheet.kind == "補正"));
+    }
+    SECTION("amount range") {
+        Filters f;
+        f.amount_min = 1'000'000'000;
+        f.amount_max = 10'000'000'000;
+        SearchResult r = run("", 200, f);
+        REQUIRE(r.total > 0);
+        for (const Hit& h : r.hits) CHECK((*h.sheet.amount >= 1'000'000'000 && *h.sheet.amount < 10'000'000'000));
+    }
+    SECTION("bureau by top unit, by division and by alias") {
+        Filters top, division, alias;
+        top.bureaus = {"資源エネルギー庁"};
+        division.bureaus = {"自動車課"};
+        alias.bureaus = {"商務サービスグループ"};
+        for (const Hit& h : run("", 200, top).hits) {
+            bool ok = false;
+            for (const BureauRef& b : h.sheet.bureaus) ok |= b.top == "資源エネルギー庁";
+            CHECK(ok);
+        }
+        CHECK(run("", 200, division).total >= 5);
+        CHECK(run("", 200, alias).total == 4);
+    }
+    SECTION("budget words in the query become filters") {
+        SearchResult r = run("10億円以上 宇宙", 50);
+        REQUIRE(r.recognised.size() == 1);
+        CHECK(r.recognised[0].field == "amount_min");
+        REQUIRE(r.total > 0);
+        for (const Hit& h : r.hits) CHECK(*h.sheet.amount >= 1'000'000'000);
+        SearchResult y = run("令和6年度補正 半導体", 50);
+        REQUIRE(y.total > 0);
+        for (const Hit& h : y.hits) CHECK((h.sheet.year == 2024 && h.sheet.kind == "補正"));
+        // In quotes it stays text.
+        CHECK(run("\"令和6年度補正\"").recognised.empty());
+    }
+}
+
+TEST_CASE_METHOD(Fixture, "sorting", "[search]") {
+    SearchResult r = run("", 200, {}, SortOrder::amount_desc);
+    std::int64_t previous = INT64_MAX;
+    bool missing_seen = false;
+    for (const Hit& h : r.hits) {
+        if (!h.sheet.amount) {
+            missing_seen = true;
+            continue;
+        }
+        CHECK_FALSE(missing_seen);  // sheets without an amount come last
+        CHECK(*h.sheet.amount <= previous);
+        previous = *h.sheet.amount;
+    }
+    SearchResult asc = run("", 5, {}, SortOrder::amount_asc);
+    CHECK(*asc.hits.front().sheet.amount == 30'000'000);  // 0.3億円, the smallest
+}
+
+TEST_CASE_METHOD(Fixture, "snippets highlight whole words", "[search]") {
+    SearchResult r = run("サイバーセキュリティ", 3);
+    REQUIRE_FALSE(r.hits.empty());
+    const Snippet& s = r.hits.front().snippet;
+    CHECK(s.html.find("<mark>サイバーセキュリティ</mark>") != std::string::npos);
+    CHECK(first_invalid_utf8(s.html) == std::string::npos);
+    CHECK_FALSE(s.section.empty());
+}
+
+TEST_CASE_METHOD(Fixture, "absurd queries are usage errors", "[search]") {
+    CHECK_THROWS_AS(run(std::string(2000, 'a')), UsageError);
+    CHECK_THROWS_AS(run("\xff\xfe"), UsageError);
+    SearchRequest big;
+    big.limit = 100000;
+    CHECK_THROWS_AS(searcher.search(big), UsageError);
+    CHECK_THROWS_AS(parse_sort("random"), UsageError);
+}
+
+TEST_CASE_METHOD(Fixture, "related sheets", "[search]") {
+    // The 補正 sheet of the same 事業 comes first for 宇宙戦略基金事業.
+    auto similar = searcher.similar(test::sheet_at_line(198).id, 5);
+    REQUIRE_FALSE(similar.empty());
+    CHECK(similar.front().sheet.first_line == 227);
+    CHECK_FALSE(searcher.sheet("no-such-id").has_value());
+    CHECK(searcher.sheet(test::sheet_at_line(198).id)->title == "宇宙戦略基金事業");
+}
