@@ -1,7 +1,66 @@
 // `yosan-search serve`: the HTTP JSON API and the staff search page (cpp-httplib).
+//
+//   GET /api/search?q=&bureau=&division=&year=&kind=&bucket=&amount_min=&amount_max=&sort=&page=&per_page=
+//   GET /api/sheets/{id}            one whole sheet (sections, source lines)
+//   GET /api/sheets/{id}/similar    related sheets
+//   GET /healthz                    index revision, sheet count, last index time
+//   GET /, /static/*                the page (built into the binary, or from ServerOptions::static_dir)
+//
+// The server is read-only: no route writes to the index. Errors are JSON {"error", "detail"}: 400 for a bad
+// parameter (yosan::UsageError), 404 for an unknown id or path, 500 for anything else; a handler never lets
+// an exception escape.
+//
+// Concurrency: cpp-httplib serves requests on a pool of worker threads. A Searcher is NOT thread safe, so
+// each request borrows one from a pool (one Xapian handle per concurrent request) and calls reopen() first,
+// which is a cheap check when nothing changed; a nightly commit is therefore visible without a restart.
 #pragma once
 
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+
 namespace yosan {
+
+struct ServerOptions {
+    // Where to listen. Default: loopback only, so nothing is exposed to the network unless asked for.
+    std::string host = "127.0.0.1";
+    // 0 picks a free port (tests); bind() returns the one chosen.
+    int port = 8080;
+    // A folder holding index.html, app.js, style.css... to serve instead of the copies built into the
+    // binary (for an installed package or for editing the page without rebuilding). Default: empty.
+    std::string static_dir;
+    // Extra request log lines on stderr. Default: only server errors are logged.
+    bool access_log = false;
+};
+
+// Parses "127.0.0.1:8080", "[::1]:8080", ":8080" (loopback) or "8080" into options.host/port; throws
+// UsageError otherwise.
+void parse_listen(const std::string& text, ServerOptions& options);
+
+// The HTTP server. Construction loads the analyser and dictionaries and opens the index once (throwing
+// IndexError when it is missing), so a misconfigured server fails at start rather than on the first request.
+// bind() and run() are called from one thread; stop() may be called from any thread.
+class HttpServer {
+public:
+    HttpServer(Config config, ServerOptions options);
+    ~HttpServer();
+    HttpServer(const HttpServer&) = delete;
+    HttpServer& operator=(const HttpServer&) = delete;
+
+    // Binds the listening socket; returns the port. Throws Error when the address cannot be bound.
+    int bind();
+    // Serves until stop(). Returns false when the server could not listen.
+    bool run();
+    void stop();
+    bool running() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
 // argv[0] is "serve". Returns the process exit status.
 int run_server(int argc, char** argv);
+
 }  // namespace yosan

@@ -1,0 +1,380 @@
+// The staff search page. All state lives in the URL (?q=…&bureau=…&page=…&sheet=…), so a link can be
+// shared and the back button works: every change pushes a new URL and render() draws the page from it.
+// The DOM is built with createElement/textContent only (no innerHTML), so nothing from the index can run
+// as markup; snippets arrive as escaped HTML with <mark> and are turned back into text and <mark> nodes.
+'use strict';
+
+(() => {
+  const FACETS = [
+    ['bureau', '局・庁'],
+    ['division', '課・室'],
+    ['year', '年度'],
+    ['kind', '予算区分'],
+    ['bucket', '金額帯'],
+  ];
+  const MULTI = FACETS.map(([k]) => k);
+  const SINGLE = ['q', 'amount_min', 'amount_max', 'sort', 'page', 'sheet'];
+  const FACET_SHOWN = 8; // longer facet lists fold behind a button
+  const KIND_LABEL = { '当初': '当初予算', '補正': '補正予算', '予備費': '予備費', '要求': '概算要求' };
+  const FIELD_LABEL = { amount_min: '金額の下限', amount_max: '金額の上限', year: '年度', kind: '予算区分', bureau: '局・課' };
+
+  const $ = (id) => document.getElementById(id);
+  let sequence = 0; // answers to superseded requests are dropped
+  const expanded = new Set(); // facets the user unfolded
+
+  // --- URL state -----------------------------------------------------------------------------------
+  function readState() {
+    const p = new URLSearchParams(location.search);
+    const s = {};
+    for (const k of SINGLE) s[k] = p.get(k) || '';
+    for (const k of MULTI) s[k] = p.getAll(k).filter((v) => v !== '');
+    return s;
+  }
+  function toQuery(s) {
+    const p = new URLSearchParams();
+    if (s.q) p.set('q', s.q);
+    for (const k of MULTI) for (const v of s[k]) p.append(k, v);
+    for (const k of ['amount_min', 'amount_max']) if (s[k]) p.set(k, s[k]);
+    if (s.sort && s.sort !== 'relevance') p.set('sort', s.sort);
+    if (s.page && s.page !== '1') p.set('page', s.page);
+    if (s.sheet) p.set('sheet', s.sheet);
+    return p.toString();
+  }
+  function urlFor(s) {
+    const q = toQuery(s);
+    return q ? '/?' + q : '/';
+  }
+  function navigate(s, { replace = false } = {}) {
+    const url = urlFor(s);
+    if (replace) history.replaceState(null, '', url);
+    else history.pushState(null, '', url);
+    render();
+  }
+  // A change of query or filters starts again from the first page and leaves the detail view.
+  function update(change) {
+    const s = readState();
+    Object.assign(s, change);
+    if (!('page' in change)) s.page = '';
+    if (!('sheet' in change)) s.sheet = '';
+    navigate(s);
+  }
+
+  // --- formatting ----------------------------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') e.className = v;
+      else if (k === 'text') e.textContent = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) e.append(c);
+    return e;
+  }
+  function oku(yen) {
+    const v = yen / 1e8;
+    const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 1 ? 1 : 2;
+    return v.toLocaleString('ja-JP', { maximumFractionDigits: digits }) + '億円';
+  }
+  function era(year) {
+    if (!year) return '';
+    if (year >= 2019) return '令和' + (year === 2019 ? '元' : year - 2018) + '年度';
+    return '平成' + (year - 1988) + '年度';
+  }
+  function change(h) {
+    if (h.new) return el('span', { class: 'change new', text: '新規' });
+    if (h.amount === undefined || h.previous_amount === undefined) return null;
+    const d = h.amount - h.previous_amount;
+    const pct = h.previous_amount ? (d / h.previous_amount) * 100 : 0;
+    const sign = d > 0 ? '+' : d < 0 ? '−' : '±';
+    const cls = d > 0 ? 'up' : d < 0 ? 'down' : 'same';
+    const text = `前年度 ${oku(h.previous_amount)}、${sign}${oku(Math.abs(d))}` +
+      (h.previous_amount ? `（${sign}${Math.abs(pct).toFixed(1)}%）` : '');
+    return el('span', { class: 'change ' + cls, text });
+  }
+  function amountText(h) {
+    if (h.amount === undefined) return '金額なし';
+    return (h.approximate ? '約' : '') + oku(h.amount);
+  }
+  function bureauText(bureaus) {
+    return (bureaus || []).map((b) => [b.top, ...(b.divisions || [])].filter(Boolean).join(' ')).filter(Boolean).join('／');
+  }
+  // "…の<mark>蓄電池</mark>の…" (escaped by the server) → text and <mark> nodes.
+  function snippetNodes(html) {
+    const decode = (t) => t.replace(/&(amp|lt|gt|quot|#39);/g, (m, n) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" }[n]));
+    const out = [];
+    let marked = false;
+    for (const part of html.split(/(<mark>|<\/mark>)/)) {
+      if (part === '<mark>') marked = true;
+      else if (part === '</mark>') marked = false;
+      else if (part) out.push(marked ? el('mark', { text: decode(part) }) : document.createTextNode(decode(part)));
+    }
+    return out;
+  }
+  function sheetLink(id, text, cls) {
+    const s = readState();
+    s.sheet = id;
+    const a = el('a', { href: urlFor(s), class: cls, text });
+    a.addEventListener('click', (e) => {
+      if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return; // new tab etc.
+      e.preventDefault();
+      update({ sheet: id, page: readState().page });
+    });
+    return a;
+  }
+  function metaLine(h) {
+    return el('p', { class: 'meta' },
+      el('span', { class: 'year', text: [era(h.year), KIND_LABEL[h.kind] || h.kind].filter(Boolean).join('・') }),
+      el('span', { class: 'amount', text: amountText(h) }),
+      change(h),
+      el('span', { class: 'bureau', text: bureauText(h.bureaus) }));
+  }
+
+  async function getJSON(url) {
+    const res = await fetch(url, { headers: { Accept: 'application/json' } });
+    let body = null;
+    try { body = await res.json(); } catch (e) { /* not JSON: reported below */ }
+    if (!res.ok) throw new Error(body && body.error ? body.error : `サーバーの応答が不正です（${res.status}）`);
+    return body;
+  }
+
+  // --- results view --------------------------------------------------------------------------------
+  function renderFacets(data, s) {
+    const box = $('facets');
+    box.replaceChildren();
+    for (const [key, title] of FACETS) {
+      const values = (data.facets && data.facets[key]) || [];
+      const selected = s[key];
+      const group = el('fieldset', { class: 'facet', 'data-facet': key });
+      const legend = el('legend', {}, title);
+      group.append(legend);
+      if (selected.length) {
+        group.append(el('button', {
+          type: 'button', class: 'clear', text: 'クリア', 'aria-label': title + 'の絞り込みをクリア',
+          onclick: () => update({ [key]: [] }),
+        }));
+      }
+      if (!values.length) group.append(el('p', { class: 'small muted', text: '該当なし' }));
+      const list = el('ul', {});
+      const folded = !expanded.has(key) && values.length > FACET_SHOWN + 2;
+      values.forEach((v, i) => {
+        const on = selected.includes(v.value);
+        if (folded && i >= FACET_SHOWN && !on) return;
+        const id = `f-${key}-${i}`;
+        const box = el('input', { type: 'checkbox', id, checked: on, 'data-value': v.value });
+        box.addEventListener('change', () => {
+          const next = box.checked ? [...selected, v.value] : selected.filter((x) => x !== v.value);
+          update({ [key]: next });
+        });
+        list.append(el('li', {}, box, el('label', { for: id },
+          el('span', { class: 'label', text: v.label }), el('span', { class: 'count', text: String(v.count) }))));
+      });
+      group.append(list);
+      if (values.length > FACET_SHOWN + 2) {
+        group.append(el('button', {
+          type: 'button', class: 'more', 'aria-expanded': String(!folded),
+          text: folded ? `すべて表示（${values.length}）` : '折りたたむ',
+          onclick: () => { if (folded) expanded.add(key); else expanded.delete(key); renderFacets(data, readState()); },
+        }));
+      }
+      box.append(group);
+    }
+  }
+
+  function renderChips(data, s) {
+    const chips = $('chips');
+    chips.replaceChildren();
+    const add = (text, remove, kind) => {
+      chips.append(el('li', { class: 'chip ' + (kind || '') },
+        el('span', { text }),
+        el('button', { type: 'button', 'aria-label': `条件「${text}」を外す`, title: '外す', text: '×', onclick: remove })));
+    };
+    const labelOf = (key, value) => {
+      const f = (data.facets && data.facets[key]) || [];
+      const hit = f.find((v) => v.value === value);
+      return hit ? hit.label : value;
+    };
+    for (const [key, title] of FACETS)
+      for (const v of s[key]) add(`${title}: ${labelOf(key, v)}`, () => update({ [key]: s[key].filter((x) => x !== v) }));
+    if (s.amount_min) add(`金額: ${s.amount_min} 以上`, () => update({ amount_min: '' }));
+    if (s.amount_max) add(`金額: ${s.amount_max} 以下`, () => update({ amount_max: '' }));
+    // Budget words recognised inside the query (10億円以上, 令和6年度, 補正): removing one removes its words.
+    for (const f of data.recognised_filters || []) {
+      add(`${FIELD_LABEL[f.field] || f.field}: ${f.text}（検索語から）`, () => {
+        const q = s.q.replace(f.text, ' ').replace(/\s+/g, ' ').trim();
+        update({ q });
+      }, 'recognised');
+    }
+    chips.hidden = !chips.children.length;
+  }
+
+  function renderHits(data) {
+    const list = $('results');
+    list.replaceChildren();
+    list.start = data.hits.length ? data.hits[0].rank : 1;
+    for (const h of data.hits) {
+      const item = el('li', { class: 'hit' });
+      item.append(el('h3', {}, sheetLink(h.id, h.display_title || h.title)));
+      if (h.parent) item.append(el('p', { class: 'parent', text: `親事業: ${h.parent}${h.sub_label ? ' のうち ' + h.sub_label : ''}` }));
+      item.append(metaLine(h));
+      if (h.snippet && h.snippet.html) {
+        item.append(el('p', { class: 'snippet' },
+          h.snippet.section ? el('span', { class: 'section', text: h.snippet.section }) : null,
+          ...snippetNodes(h.snippet.html)));
+      }
+      list.append(item);
+    }
+  }
+
+  function renderPager(data, s) {
+    const nav = $('pager');
+    nav.replaceChildren();
+    const pages = data.pages || 0;
+    if (pages <= 1) return;
+    const page = data.page;
+    const link = (n, text, label, current) => {
+      const t = Object.assign({}, s, { page: String(n), sheet: '' });
+      if (current) return el('span', { class: 'page current', 'aria-current': 'page', text });
+      const a = el('a', { href: urlFor(t), class: 'page', 'aria-label': label, text });
+      a.addEventListener('click', (e) => {
+        if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+        e.preventDefault();
+        update({ page: String(n) });
+        $('results-heading').focus();
+      });
+      return a;
+    };
+    const ul = el('ul', {});
+    if (page > 1) ul.append(el('li', {}, link(page - 1, '← 前へ', '前のページ')));
+    const from = Math.max(1, page - 3), to = Math.min(pages, page + 3);
+    if (from > 1) ul.append(el('li', {}, link(1, '1', '1 ページ目')), from > 2 ? el('li', { class: 'gap', text: '…' }) : '');
+    for (let n = from; n <= to; n++) ul.append(el('li', {}, link(n, String(n), `${n} ページ目`, n === page)));
+    if (to < pages) ul.append(to < pages - 1 ? el('li', { class: 'gap', text: '…' }) : '', el('li', {}, link(pages, String(pages), `${pages} ページ目`)));
+    if (page < pages) ul.append(el('li', {}, link(page + 1, '次へ →', '次のページ')));
+    nav.append(ul);
+  }
+
+  async function showResults(s) {
+    $('detail-view').hidden = true;
+    $('results-view').hidden = false;
+    const seq = ++sequence;
+    const params = new URLSearchParams(toQuery(Object.assign({}, s, { sheet: '' })));
+    params.set('per_page', '20');
+    $('status').textContent = '検索中…';
+    document.body.classList.add('loading');
+    try {
+      const data = await getJSON('/api/search?' + params.toString());
+      if (seq !== sequence) return;
+      $('error').hidden = true;
+      const ms = Math.round(data.milliseconds * 10) / 10;
+      const where = s.q ? `「${s.q}」の検索結果 ` : '';
+      $('status').textContent = data.total
+        ? `${where}${data.total.toLocaleString('ja-JP')} 件中 ${data.hits[0].rank}〜${data.hits[data.hits.length - 1].rank} 件目（${ms} ms）`
+        : `${where}該当する資料はありません（${ms} ms）`;
+      renderFacets(data, s);
+      renderChips(data, s);
+      renderHits(data);
+      renderPager(data, s);
+      document.title = (s.q ? s.q + ' - ' : '') + '予算資料検索';
+    } catch (e) {
+      if (seq !== sequence) return;
+      $('status').textContent = '';
+      $('error').textContent = e.message;
+      $('error').hidden = false;
+      $('results').replaceChildren();
+      $('pager').replaceChildren();
+    } finally {
+      if (seq === sequence) document.body.classList.remove('loading');
+    }
+  }
+
+  // --- detail view ---------------------------------------------------------------------------------
+  async function showDetail(s) {
+    const seq = ++sequence;
+    $('results-view').hidden = true;
+    $('detail-view').hidden = false;
+    const back = Object.assign({}, s, { sheet: '' });
+    $('back-link').href = urlFor(back);
+    const box = $('detail');
+    box.replaceChildren(el('p', { class: 'muted', text: '読み込み中…' }));
+    try {
+      const id = encodeURIComponent(s.sheet);
+      const [sheet, similar] = await Promise.all([getJSON(`/api/sheets/${id}`), getJSON(`/api/sheets/${id}/similar`)]);
+      if (seq !== sequence) return;
+      document.title = sheet.display_title + ' - 予算資料検索';
+      const parts = [el('h2', { id: 'detail-title', tabindex: '-1', text: sheet.display_title })];
+      if (sheet.parent) parts.push(el('p', { class: 'parent', text: `親事業: ${sheet.parent}${sheet.sub_label ? ' のうち ' + sheet.sub_label : ''}` }));
+      parts.push(metaLine(sheet));
+      const facts = el('dl', { class: 'facts' });
+      const fact = (k, v) => { if (v) facts.append(el('dt', { text: k }), el('dd', { text: v })); };
+      fact('予算の記載', sheet.budget_text);
+      if (sheet.total !== undefined) fact('総額', oku(sheet.total) + (sheet.total_basis ? `（${sheet.total_basis}）` : ''));
+      if (sheet.gx_amount !== undefined) fact('うちGX', oku(sheet.gx_amount));
+      fact('内数', sheet.within);
+      fact('担当', bureauText(sheet.bureaus));
+      fact('出典', `${sheet.source.file} ${sheet.source.first_line}〜${sheet.source.last_line} 行` +
+        (sheet.source.budget_line ? `（予算額は ${sheet.source.budget_line} 行）` : ''));
+      parts.push(facts);
+      if (sheet.allocations && sheet.allocations.length) {
+        parts.push(el('h3', { text: '予算配分額' }),
+          el('ul', { class: 'allocations' }, sheet.allocations.map((a) => el('li', { text: a.text }))));
+      }
+      for (const sec of sheet.sections || []) {
+        parts.push(el('section', { class: 'sheet-section' },
+          el('h3', {}, sec.title, el('span', { class: 'line', text: `${sec.line} 行` })),
+          ...sec.text.split('\n').filter((l) => l.trim()).map((l) => el('p', { text: l }))));
+      }
+      const rel = el('section', { class: 'related', 'aria-labelledby': 'related-title' },
+        el('h3', { id: 'related-title', text: '関連する資料' }));
+      if (!similar.hits.length) rel.append(el('p', { class: 'muted', text: '見つかりませんでした' }));
+      rel.append(el('ul', {}, similar.hits.map((h) => el('li', {},
+        sheetLink(h.id, h.display_title || h.title),
+        el('span', { class: 'muted', text: ` ${[era(h.year), KIND_LABEL[h.kind] || h.kind, h.amount !== undefined ? amountText(h) : ''].filter(Boolean).join('・')}` })))));
+      parts.push(rel);
+      box.replaceChildren(...parts);
+      $('detail-title').focus();
+    } catch (e) {
+      if (seq !== sequence) return;
+      box.replaceChildren(el('p', { class: 'error', role: 'alert', text: e.message }));
+    }
+  }
+
+  function render() {
+    const s = readState();
+    $('q').value = s.q;
+    $('sort').value = s.sort || 'relevance';
+    $('amount_min').value = s.amount_min;
+    $('amount_max').value = s.amount_max;
+    if (s.sheet) showDetail(s);
+    else showResults(s);
+  }
+
+  // --- wiring --------------------------------------------------------------------------------------
+  document.addEventListener('DOMContentLoaded', () => {
+    $('search-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      update({ q: $('q').value.trim() });
+    });
+    $('amount-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      update({ amount_min: $('amount_min').value.trim(), amount_max: $('amount_max').value.trim() });
+    });
+    $('sort').addEventListener('change', () => update({ sort: $('sort').value }));
+    $('home').addEventListener('click', (e) => { e.preventDefault(); navigate({ q: '', sort: '', page: '', sheet: '', amount_min: '', amount_max: '', ...Object.fromEntries(MULTI.map((k) => [k, []])) }); });
+    $('back-link').addEventListener('click', (e) => {
+      if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+      e.preventDefault();
+      update({ sheet: '', page: readState().page });
+    });
+    document.addEventListener('keydown', (e) => {
+      const typing = /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
+      if (e.key === '/' && !typing) { e.preventDefault(); $('q').focus(); $('q').select(); }
+      if (e.key === 'Escape' && !$('detail-view').hidden) { e.preventDefault(); $('back-link').click(); }
+    });
+    window.addEventListener('popstate', render);
+    // On a narrow window the filters start folded so the results are visible first.
+    if (window.matchMedia('(max-width: 760px)').matches) $('filters').open = false;
+    render();
+  });
+})();
