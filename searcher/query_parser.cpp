@@ -187,22 +187,26 @@ Xapian::Query phrase_of(const std::vector<std::string>& terms, Xapian::termcount
 
 std::optional<Xapian::Query> QueryParser::text_query(const std::string& text, bool title_only,
                                                      const Xapian::Database& db,
-                                                     std::vector<std::string>& highlight) const {
+                                                     std::vector<HighlightPattern>& highlight,
+                                                     std::vector<std::string>& proximity_terms) const {
     const auto analysed = [&](const std::string& t) -> std::optional<Xapian::Query> {
         std::vector<std::string> terms;
+        HighlightPattern pattern;
         Xapian::termpos first = 0, last = 0;
         for (const Token& tok : analyzer_.analyze(t)) {
             if (!tok.indexed) continue;
             if (terms.empty()) first = tok.position;
             last = tok.position;
             terms.push_back((title_only ? std::string(schema::kTitle) : std::string()) + tok.term);
-            highlight.push_back(tok.term);
+            pattern.terms.push_back(tok.term);
         }
         if (terms.empty()) return std::nullopt;
+        highlight.push_back(std::move(pattern));
         return phrase_of(terms, last - first + 1);
     };
     std::optional<Xapian::Query> main = analysed(text);
     if (!main) return std::nullopt;
+    proximity_terms = highlight.back().terms;
     const std::string norm = analyzer_.normalize(text);
 
     std::vector<Xapian::Query> same;  // synonyms weigh as the word itself
@@ -214,20 +218,20 @@ std::optional<Xapian::Query> QueryParser::text_query(const std::string& text, bo
 
     std::vector<Xapian::Query> alternatives{result};
     // Part of a kanji compound: 電池 in 蓄電池, ranked well below whole-word matches.
-    if (all_of_script(norm, is_kanji) && utf8_length(norm) >= 2) {
+    if (config_.compound_part_weight > 0 && all_of_script(norm, is_kanji) && utf8_length(norm) >= 2) {
         std::vector<std::string> grams;
         for (const std::string& g : kanji_bigrams(norm)) {
             std::string term(schema::kGram);
             term += g;
             grams.push_back(term);
-            highlight.push_back(term);
         }
-        alternatives.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, phrase_of(grams, grams.size()), 0.3);
+        highlight.push_back({{}, norm});
+        alternatives.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, phrase_of(grams, grams.size()), config_.compound_part_weight);
     }
     // Hiragana for a kanji word: はんどうたい → 半導体.
     if (all_of_script(norm, is_hiragana) && utf8_length(norm) >= 2) {
         if (auto pieces = segment_reading(hiragana_to_katakana(norm), db)) {
-            for (const std::string& p : *pieces) highlight.push_back(p);
+            highlight.push_back({*pieces, {}});
             alternatives.push_back(phrase_of(*pieces, pieces->size()));
         }
     }
@@ -247,6 +251,8 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
 
     ParsedQuery out;
     std::vector<Xapian::Query> must, must_not;
+    std::vector<std::string> near_terms;  // the terms of each positive word, for the nearness bonus
+    std::size_t near_words = 0;
     bool pending_or = false;
     for (const Item& it : items) {
         if (it.is_or) {
@@ -260,13 +266,18 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
         }
         if (!it.quoted && it.field.empty() && !it.negated && recognise_filter_word(it.text, out.filters, out.recognised))
             continue;
-        std::vector<std::string> highlight;
-        auto q = text_query(it.text, it.field == "title", db, highlight);
+        std::vector<HighlightPattern> highlight;
+        std::vector<std::string> own_terms;
+        auto q = text_query(it.text, it.field == "title", db, highlight, own_terms);
         if (!q) continue;
         if (it.negated) {
             must_not.push_back(*q);
         } else {
-            out.highlight_terms.insert(out.highlight_terms.end(), highlight.begin(), highlight.end());
+            out.highlight.insert(out.highlight.end(), highlight.begin(), highlight.end());
+            if (it.field.empty() && !pending_or) {
+                near_terms.insert(near_terms.end(), own_terms.begin(), own_terms.end());
+                ++near_words;
+            }
             if (pending_or) must.back() = Xapian::Query(Xapian::Query::OP_OR, must.back(), *q);
             else must.push_back(*q);
         }
@@ -275,6 +286,13 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
     // A query of words ANDs them; the ones that are not in any sheet make the result empty, as staff expect.
     out.has_text = !must.empty() || !must_not.empty();
     Xapian::Query q = must.empty() ? Xapian::Query::MatchAll : Xapian::Query(Xapian::Query::OP_AND, must.begin(), must.end());
+    // Sheets where the words stand close together rank above sheets where they are far apart: an optional
+    // NEAR of all the words' terms adds weight without changing what matches.
+    if (near_words >= 2 && config_.proximity_weight > 0 && near_terms.size() <= 16) {
+        const Xapian::termcount window = static_cast<Xapian::termcount>(near_terms.size()) + config_.proximity_window;
+        Xapian::Query near(Xapian::Query::OP_NEAR, near_terms.begin(), near_terms.end(), window);
+        q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, near, config_.proximity_weight));
+    }
     if (!must_not.empty()) q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(Xapian::Query::OP_OR, must_not.begin(), must_not.end()));
     out.query = q;
     return out;

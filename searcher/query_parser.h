@@ -24,6 +24,7 @@
 
 #include "core/analyzer.h"
 #include "core/bureaus.h"
+#include "core/config.h"
 
 namespace yosan {
 
@@ -46,12 +47,19 @@ struct RecognisedFilter {
     std::string text;   // the words it came from, as typed
 };
 
+// What a snippet should mark: a sequence of analysed terms that must stand together (a word, a phrase, a
+// synonym, or a reading sequence with the "R" prefix), or a word found inside a kanji compound.
+struct HighlightPattern {
+    std::vector<std::string> terms;
+    std::string compound_part;  // when set: mark a run of kanji words that contains this text
+};
+
 struct ParsedQuery {
     Xapian::Query query;  // MatchAll when there is no text
     bool has_text = false;
     Filters filters;  // what the text contributed
     std::vector<RecognisedFilter> recognised;
-    std::vector<std::string> highlight_terms;  // terms whose matches a snippet should mark
+    std::vector<HighlightPattern> highlight;
 };
 
 // Word groups that mean the same (one group per line, tab separated).
@@ -68,8 +76,9 @@ private:
 
 class QueryParser {
 public:
-    QueryParser(const Analyzer& analyzer, const BureauDirectory& bureaus, const Synonyms& synonyms)
-        : analyzer_(analyzer), bureaus_(bureaus), synonyms_(synonyms) {}
+    QueryParser(const Analyzer& analyzer, const BureauDirectory& bureaus, const Synonyms& synonyms,
+                const Config& config)
+        : analyzer_(analyzer), bureaus_(bureaus), synonyms_(synonyms), config_(config) {}
 
     // Throws UsageError for an absurd query (too long, unbalanced quotes are tolerated).
     ParsedQuery parse(const std::string& text, const Xapian::Database& db) const;
@@ -79,11 +88,14 @@ public:
 
 private:
     // The query for one word or phrase (no operators), or nullopt when it has no searchable token.
+    // `proximity_terms` receives the word's own terms, for the nearness bonus of several-word queries.
     std::optional<Xapian::Query> text_query(const std::string& text, bool title_only, const Xapian::Database& db,
-                                            std::vector<std::string>& highlight) const;
+                                            std::vector<HighlightPattern>& highlight,
+                                            std::vector<std::string>& proximity_terms) const;
     const Analyzer& analyzer_;
     const BureauDirectory& bureaus_;
     const Synonyms& synonyms_;
+    const Config& config_;
 };
 
 // Budget-word recognition, exposed for tests: fills `out` and returns true when the whole word is a filter.

@@ -1,6 +1,7 @@
 #include "searcher/searcher.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -74,7 +75,7 @@ std::size_t chars_before(std::string_view s, std::size_t byte) { return utf8_len
 }  // namespace
 
 Searcher::Searcher(const Config& config, const Analyzer& analyzer, const BureauDirectory& bureaus, const Synonyms& synonyms)
-    : config_(config), analyzer_(analyzer), bureaus_(bureaus), parser_(analyzer, bureaus, synonyms) {
+    : config_(config), analyzer_(analyzer), bureaus_(bureaus), parser_(analyzer, bureaus, synonyms, config) {
     try {
         std::error_code ec;
         if (std::filesystem::is_regular_file(config.index_path, ec))
@@ -171,7 +172,7 @@ SearchResult Searcher::search(const SearchRequest& req) {
         h.sheet = Sheet::from_json(nlohmann::json::parse(it.get_document().get_data()));
         h.score = it.get_weight();
         h.rank = ++rank;
-        h.snippet = make_snippet(h.sheet, pq.highlight_terms);
+        h.snippet = make_snippet(h.sheet, pq.highlight);
         r.hits.push_back(std::move(h));
     }
 
@@ -192,8 +193,78 @@ SearchResult Searcher::search(const SearchRequest& req) {
     return r;
 }
 
-Snippet Searcher::make_snippet(const Sheet& s, const std::vector<std::string>& terms) const {
-    const std::set<std::string> wanted(terms.begin(), terms.end());
+namespace {
+
+// The byte ranges of `line` where a pattern matches, merged, and how many patterns matched.
+std::pair<std::vector<std::pair<std::size_t, std::size_t>>, int> find_marks(const std::vector<Token>& all,
+                                                                           const std::vector<HighlightPattern>& patterns) {
+    std::vector<const Token*> tokens;
+    for (const Token& t : all)
+        if (t.indexed) tokens.push_back(&t);
+    std::vector<std::pair<std::size_t, std::size_t>> ranges;
+    int matched = 0;
+    for (const HighlightPattern& p : patterns) {
+        bool any = false;
+        if (!p.compound_part.empty()) {
+            // Runs of adjacent kanji words; mark the whole run when it contains the part.
+            for (std::size_t i = 0; i < tokens.size();) {
+                if (!all_of_script(tokens[i]->surface, is_kanji)) {
+                    ++i;
+                    continue;
+                }
+                // Mark the words of the run that the part overlaps: 電池 marks 蓄電+池, not 設計 in 電池設計.
+                std::size_t j = i + 1;
+                std::string run = tokens[i]->surface;
+                std::vector<std::size_t> starts{0};
+                while (j < tokens.size() && tokens[j]->begin == tokens[j - 1]->end && all_of_script(tokens[j]->surface, is_kanji)) {
+                    starts.push_back(run.size());
+                    run += tokens[j++]->surface;
+                }
+                for (std::size_t at = run.find(p.compound_part); at != std::string::npos; at = run.find(p.compound_part, at + 1)) {
+                    const std::size_t end = at + p.compound_part.size();
+                    std::optional<std::size_t> first;
+                    std::size_t last = i;
+                    for (std::size_t k = 0; k < starts.size(); ++k) {
+                        const std::size_t tb = starts[k], te = tb + tokens[i + k]->surface.size();
+                        if (te <= at || tb >= end) continue;  // this word does not overlap the part
+                        if (!first) first = i + k;
+                        last = i + k;
+                    }
+                    ranges.emplace_back(tokens[*first]->begin, tokens[last]->end);
+                    any = true;
+                }
+                i = j;
+            }
+        } else if (!p.terms.empty()) {
+            const std::size_t n = p.terms.size();
+            for (std::size_t i = 0; i + n <= tokens.size(); ++i) {
+                bool ok = true;
+                for (std::size_t k = 0; k < n && ok; ++k) {
+                    const Token& t = *tokens[i + k];
+                    const std::string& want = p.terms[k];
+                    ok = want == t.term || (want.rfind(schema::kReading, 0) == 0 && !t.reading.empty() &&
+                                            want.compare(schema::kReading.size(), std::string::npos, t.reading) == 0);
+                }
+                if (ok) {
+                    ranges.emplace_back(tokens[i]->begin, tokens[i + n - 1]->end);
+                    any = true;
+                }
+            }
+        }
+        matched += any;
+    }
+    std::sort(ranges.begin(), ranges.end());
+    std::vector<std::pair<std::size_t, std::size_t>> merged;
+    for (const auto& r : ranges) {
+        if (!merged.empty() && r.first <= merged.back().second) merged.back().second = std::max(merged.back().second, r.second);
+        else merged.push_back(r);
+    }
+    return {merged, matched};
+}
+
+}  // namespace
+
+Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPattern>& patterns) const {
     constexpr std::size_t kWidth = 90;  // characters
     struct Best {
         int score = -1;
@@ -214,24 +285,14 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<std::string>& t
         for (std::string line; std::getline(in, line);) {
             if (trim(line).empty()) continue;
             std::vector<std::pair<std::size_t, std::size_t>> marks;
-            std::set<std::string> distinct;
-            if (!wanted.empty()) {
-                for (const Token& t : analyzer_.analyze(line)) {
-                    if (!t.indexed) continue;
-                    bool hit = wanted.count(t.term) || (!t.reading.empty() && wanted.count(std::string(schema::kReading) + t.reading));
-                    if (!hit && all_of_script(t.surface, is_kanji))
-                        for (const std::string& g : kanji_bigrams(t.surface)) hit |= wanted.count(std::string(schema::kGram) + g) > 0;
-                    if (!hit) continue;
-                    distinct.insert(t.term);
-                    if (!marks.empty() && marks.back().second == t.begin) marks.back().second = t.end;
-                    else marks.emplace_back(t.begin, t.end);
-                }
-            }
-            const int score = static_cast<int>(distinct.size()) * 100 + static_cast<int>(marks.size());
+            int distinct = 0;
+            if (!patterns.empty()) std::tie(marks, distinct) = find_marks(analyzer_.analyze(line), patterns);
+            // Lines that match more of the query first, then more often.
+            const int score = distinct * 100 + static_cast<int>(marks.size());
             if (score > best.score) best = {score, sec, line, marks};
-            if (wanted.empty()) break;
+            if (patterns.empty()) break;
         }
-        if (wanted.empty() && best.section) break;
+        if (patterns.empty() && best.section) break;
     }
     Snippet out;
     if (!best.section) return out;

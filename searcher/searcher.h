@@ -76,7 +76,7 @@ public:
 
 private:
     Xapian::Query filter_query(const Filters& f) const;
-    Snippet make_snippet(const Sheet& sheet, const std::vector<std::string>& terms) const;
+    Snippet make_snippet(const Sheet& sheet, const std::vector<HighlightPattern>& patterns) const;
 
     const Config& config_;
     const Analyzer& analyzer_;
