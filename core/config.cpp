@@ -57,6 +57,9 @@ Config Config::load(const std::string& path) {
     Config c;
     c.source = path;
     c.index_path = resolve(base, t["index"]["path"].value_or(std::string("../var/index")));
+    c.max_delete_share = t["index"]["max_delete_share"].value_or(c.max_delete_share);
+    if (c.max_delete_share < 0 || c.max_delete_share > 1)
+        throw ConfigError("削除の上限は 0 から 1 の割合で書いてください", path + ": index.max_delete_share");
     if (auto arr = t["corpus"]["paths"].as_array())
         for (const auto& v : *arr)
             if (auto s = v.value<std::string>()) c.corpus_paths.push_back(resolve(base, *s));
@@ -87,6 +90,9 @@ Config Config::load(const std::string& path) {
     c.weights.other = t["weights"]["other"].value_or(c.weights.other);
     c.bm25_k1 = t["ranking"]["bm25_k1"].value_or(c.bm25_k1);
     c.bm25_b = t["ranking"]["bm25_b"].value_or(c.bm25_b);
+    c.compound_part_weight = t["ranking"]["compound_part_weight"].value_or(c.compound_part_weight);
+    c.proximity_weight = t["ranking"]["proximity_weight"].value_or(c.proximity_weight);
+    c.proximity_window = t["ranking"]["proximity_window"].value_or(c.proximity_window);
     return c;
 }
 

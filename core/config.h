@@ -26,6 +26,9 @@ struct Config {
 
     // Where the Xapian database lives. Default: ../var/index next to the config directory.
     std::string index_path;
+    // The share of the index one yosan-index run may delete before it refuses to commit (a missing mount
+    // or an emptied folder looks like mass deletion). Default: 0.2. [index] max_delete_share.
+    double max_delete_share = 0.2;
     // Files or directories the indexer reads when none are given on the command line.
     std::vector<std::string> corpus_paths;
 
@@ -39,6 +42,13 @@ struct Config {
 
     // BM25 parameters (Xapian::BM25Weight k1, k2, k3, b, min_normlen).
     double bm25_k1 = 1.2, bm25_b = 0.75;
+    // Weight of a match on a part of a kanji compound (電池 inside 蓄電池) relative to a whole-word match;
+    // 0 turns compound parts off. Default 0.3.
+    double compound_part_weight = 0.3;
+    // Extra weight for sheets where the words of a several-word query stand within `proximity_window`
+    // positions of each other; 0 turns it off. Default 1.0 and 12.
+    double proximity_weight = 1.0;
+    unsigned proximity_window = 12;
 
     // Reads the file; throws ConfigError naming the file and key on any problem.
     static Config load(const std::string& path);
