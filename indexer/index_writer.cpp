@@ -1,24 +1,226 @@
 #include "indexer/index_writer.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/schema.h"
+#include "indexer/run_lock.h"
 
 namespace yosan {
 
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kGenerationInfix = ".g";
+
+std::string id_term(const std::string& id) { return std::string(schema::kId).append(id); }
+
+// The database a stub file names: its first "auto|glass PATH" line, relative to the stub's directory.
+std::string stub_target(const std::string& stub) {
+    std::ifstream in(stub);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        const auto space = line.find(' ');
+        if (space == std::string::npos) continue;
+        fs::path target = line.substr(space + 1);
+        if (target.is_relative()) target = fs::path(stub).parent_path() / target;
+        return target.lexically_normal().string();
+    }
+    throw IndexError("索引のスタブファイルを読めません", stub);
+}
+
+// The number N of a generation directory "<path>.gN" beside the path, or nullopt.
+std::optional<unsigned long> generation_number(const fs::path& index_path, const fs::path& candidate) {
+    const std::string prefix = index_path.filename().string().append(kGenerationInfix);
+    const std::string name = candidate.filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+    const std::string digits = name.substr(prefix.size());
+    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+    return std::stoul(digits);
+}
+
+void fsync_path(const fs::path& p, int flags) {
+    const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+}
+
+// How many documents to build at once: enough to keep every core busy, few enough to bound memory.
+constexpr std::size_t kBuildBatch = 256;
+
+}  // namespace
+
+IndexLayout IndexLayout::inspect(const std::string& path) {
+    IndexLayout l;
+    l.path = fs::path(path).lexically_normal().string();
+    std::error_code ec;
+    const auto st = fs::symlink_status(l.path, ec);
+    if (ec || !fs::exists(st)) return l;
+    if (fs::is_directory(fs::status(l.path, ec))) {
+        l.kind = Kind::directory;
+        l.live_dir = l.path;
+    } else {
+        l.kind = Kind::stub;
+        l.live_dir = stub_target(l.path);
+    }
+    return l;
+}
+
+std::vector<std::string> IndexLayout::stale_generations() const {
+    std::vector<std::string> stale;
+    const fs::path p(path);
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(p.parent_path().empty() ? fs::path(".") : p.parent_path(), ec)) {
+        if (!generation_number(p, e.path())) continue;
+        if (fs::path(live_dir).lexically_normal() == e.path().lexically_normal()) continue;
+        stale.push_back(e.path().string());
+    }
+    std::sort(stale.begin(), stale.end());
+    return stale;
+}
+
+std::string IndexLayout::next_generation() const {
+    const fs::path p(path);
+    unsigned long next = 1;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(p.parent_path().empty() ? fs::path(".") : p.parent_path(), ec))
+        if (auto n = generation_number(p, e.path())) next = std::max(next, *n + 1);
+    return std::string(path).append(kGenerationInfix).append(std::to_string(next));
+}
+
+void IndexLayout::switch_to(const std::string& new_dir) const {
+    const fs::path p(path);
+    const fs::path parent = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+    const std::string tmp = std::string(path).append(".stub.tmp");
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << "auto " << fs::path(new_dir).filename().string() << "\n";
+        out.close();
+        if (!out) throw IndexError("索引のスタブファイルを書けません", tmp);
+    }
+    fsync_path(tmp, O_RDONLY);
+    if (kind == Kind::directory) {
+        // A directory cannot be rename()d over by a file; exchange the two names in one step instead.
+        if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) != 0) {
+            const int err = errno;
+            fs::remove(tmp);
+            throw IndexError(std::string("索引を切り替えられません: ").append(std::strerror(err)), path);
+        }
+        fsync_path(parent, O_RDONLY | O_DIRECTORY);
+        std::error_code ec;
+        fs::remove_all(tmp, ec);  // now the old database directory
+        return;
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        fs::remove(tmp);
+        throw IndexError(std::string("索引を切り替えられません: ").append(std::strerror(err)), path);
+    }
+    fsync_path(parent, O_RDONLY | O_DIRECTORY);
+    if (kind == Kind::stub && fs::path(live_dir).lexically_normal() != fs::path(new_dir).lexically_normal()) {
+        std::error_code ec;
+        fs::remove_all(live_dir, ec);
+    }
+}
+
 IndexWriter::IndexWriter(const std::string& path, const DocumentBuilder& builder) : builder_(builder) {
     try {
-        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+        if (const auto parent = std::filesystem::path(path).parent_path(); !parent.empty()) std::filesystem::create_directories(parent);
         db_ = Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
     } catch (const Xapian::DatabaseLockError& e) {
-        throw IndexError("別の索引処理が実行中です（ロックを取得できません）", path);
+        throw LockHeldError("別の索引処理が実行中です（ロックを取得できません）", path);
     } catch (const Xapian::Error& e) {
         throw IndexError("索引を開けません: " + e.get_description(), path);
     }
 }
+
+void IndexWriter::begin() {
+    db_.begin_transaction(true);
+    in_transaction_ = true;
+}
+
+bool IndexWriter::contains(const std::string& id) const { return db_.term_exists(id_term(id)); }
+
+void IndexWriter::put(const std::vector<const Sheet*>& sheets, bool force, const std::function<void(std::size_t)>& progress) {
+    const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    std::size_t done = 0;
+    for (std::size_t start = 0; start < sheets.size(); start += kBuildBatch) {
+        const std::size_t end = std::min(sheets.size(), start + kBuildBatch);
+        // Which sheets need a (re)built document, decided against the stored JSON.
+        struct Job {
+            const Sheet* sheet;
+            bool existed;
+        };
+        std::vector<Job> jobs;
+        for (std::size_t i = start; i < end; ++i) {
+            const Sheet& s = *sheets[i];
+            const std::string term = id_term(s.id);
+            auto post = db_.postlist_begin(term);
+            const bool existed = post != db_.postlist_end(term);
+            if (existed && !force && db_.get_document(*post).get_data() == s.to_json().dump()) {
+                ++stats_.unchanged;
+                continue;
+            }
+            jobs.push_back({&s, existed});
+        }
+        // Build on several threads (the Analyzer is thread safe); write in order on this one.
+        std::vector<Xapian::Document> docs(jobs.size());
+        std::vector<std::future<void>> workers;
+        for (unsigned t = 0; t < threads && t < jobs.size(); ++t)
+            workers.push_back(std::async(std::launch::async, [&, t] {
+                for (std::size_t j = t; j < jobs.size(); j += threads) docs[j] = builder_.build(*jobs[j].sheet);
+            }));
+        for (auto& w : workers) w.get();  // rethrows a worker's exception here
+        for (std::size_t j = 0; j < jobs.size(); ++j) {
+            db_.replace_document(id_term(jobs[j].sheet->id), docs[j]);
+            ++(jobs[j].existed ? stats_.updated : stats_.added);
+        }
+        done = end;
+        if (progress) progress(done);
+    }
+}
+
+void IndexWriter::remove(const std::string& id) {
+    const std::string term = id_term(id);
+    if (!db_.term_exists(term)) return;
+    db_.delete_document(term);
+    ++stats_.deleted;
+}
+
+void IndexWriter::copy_from(const Xapian::Database& from, const std::string& id) {
+    const std::string term = id_term(id);
+    auto post = from.postlist_begin(term);
+    if (post == from.postlist_end(term)) return;
+    db_.replace_document(term, from.get_document(*post));
+    ++stats_.unchanged;
+}
+
+std::map<std::string, FileState> IndexWriter::file_states() const {
+    std::map<std::string, FileState> states;
+    const std::string prefix(FileState::kKeyPrefix);
+    for (auto it = db_.metadata_keys_begin(prefix); it != db_.metadata_keys_end(prefix); ++it)
+        if (auto s = FileState::from_json(db_.get_metadata(*it))) states[s->path] = std::move(*s);
+    return states;
+}
+
+void IndexWriter::set_file_state(const FileState& state) { db_.set_metadata(FileState::key(state.path), state.to_json()); }
+
+void IndexWriter::erase_file_state(const std::string& path) { db_.set_metadata(FileState::key(path), ""); }
 
 std::map<std::string, std::string> IndexWriter::file_ids(const std::string& file) const {
     std::map<std::string, std::string> ids;  // id → stored data
@@ -41,31 +243,17 @@ std::set<std::string> IndexWriter::indexed_files() const {
 
 void IndexWriter::replace_file(const std::string& file, const std::vector<Sheet>& sheets) {
     auto old = file_ids(file);
+    std::vector<const Sheet*> ptrs;
     for (const Sheet& s : sheets) {
-        const std::string idterm = std::string(schema::kId) + s.id;
-        auto it = old.find(s.id);
-        if (it != old.end()) {
-            const std::string data = s.to_json().dump();
-            if (it->second == data) ++stats_.unchanged;
-            else db_.replace_document(idterm, builder_.build(s)), ++stats_.updated;
-            old.erase(it);
-        } else {
-            const bool existed = db_.term_exists(idterm);  // moved here from another file
-            db_.replace_document(idterm, builder_.build(s));
-            ++(existed ? stats_.updated : stats_.added);
-        }
+        ptrs.push_back(&s);
+        old.erase(s.id);
     }
-    for (const auto& [id, data] : old) {
-        db_.delete_document(std::string(schema::kId) + id);
-        ++stats_.deleted;
-    }
+    put(ptrs, false);
+    for (const auto& [id, data] : old) remove(id);
 }
 
 void IndexWriter::remove_file(const std::string& file) {
-    for (const auto& [id, data] : file_ids(file)) {
-        db_.delete_document(std::string(schema::kId) + id);
-        ++stats_.deleted;
-    }
+    for (const auto& [id, data] : file_ids(file)) remove(id);
 }
 
 void IndexWriter::commit() {
@@ -74,7 +262,12 @@ void IndexWriter::commit() {
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
     db_.set_metadata(std::string(schema::kMetaIndexedAt), buf);
     db_.set_metadata(std::string(schema::kMetaSchema), std::string(schema::kSchemaVersion));
-    db_.commit();
+    if (in_transaction_) {
+        db_.commit_transaction();
+        in_transaction_ = false;
+    } else {
+        db_.commit();
+    }
 }
 
 }  // namespace yosan

@@ -1,11 +1,34 @@
-// Writes sheets into the Xapian database: add or replace by unique id, delete the sheets of a source file
-// that are gone, and commit once so that searchers see the old index or the new one, never a mix.
+// Writes sheets into the Xapian database: add or replace by unique id, delete what is gone, and commit once
+// so that searchers see the old index or the new one, never a mix.
 //
-// Xapian allows one writer per database; a second writer gets IndexError("locked"). Not thread safe: one
-// IndexWriter per process.
+// ## Index layout
+// `index.path` in the config (say var/index) is the one name searchers open with Xapian::Database(path).
+// It is either
+//   - a database directory. A first run creates this, and incremental runs update it in place; or
+//   - a Xapian stub file, one line "auto index.gN", naming a generation directory beside it (var/index.g3).
+//     Xapian resolves a relative stub path against the stub's own directory, so the tree can be moved.
+// A `--full` rebuild writes a new generation directory (var/index.g<N+1>) while searchers keep using the
+// live one, commits it, and then switches atomically: it writes a temporary stub and rename(2)s it over the
+// path. When the path is still a plain directory (the first --full on an index made by incremental runs)
+// renameat2(RENAME_EXCHANGE) swaps the directory and the stub in one step, so there is no moment without
+// an index. The previous database is then deleted; a searcher that still has it open keeps reading the
+// unlinked files until it reopens (searcher/searcher.h re-opens when the stub's mtime changes).
+// Generation directories that no stub names are leftovers of a killed --full and are removed by the next
+// run (which holds the run lock, see run_lock.h).
+//
+// ## Atomicity
+// An IndexWriter opened with begin() collects every change in one Xapian transaction. Without it Xapian
+// commits by itself every XAPIAN_FLUSH_THRESHOLD (10,000) changes, and a killed run would leave half of a
+// night's changes visible. Source-file states (file_state.h) are metadata written in the same transaction.
+//
+// Xapian allows one writer per database; a second writer gets IndexError. Not thread safe: one IndexWriter
+// per process. Document building (the MeCab analysis, the expensive part) runs on several threads inside
+// put(); writing to the database stays on the calling thread.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,6 +37,7 @@
 
 #include "core/sheet.h"
 #include "indexer/document_builder.h"
+#include "indexer/file_state.h"
 
 namespace yosan {
 
@@ -21,28 +45,71 @@ struct WriteStats {
     int added = 0, updated = 0, deleted = 0, unchanged = 0;
 };
 
+// Where the live database of an index path is, and how to switch it (see the layout above).
+struct IndexLayout {
+    enum class Kind { missing, directory, stub };
+    Kind kind = Kind::missing;
+    std::string path;      // the configured index path
+    std::string live_dir;  // the database directory searchers open now; empty when missing
+
+    static IndexLayout inspect(const std::string& path);
+    // Generation directories beside the path that the stub does not name.
+    std::vector<std::string> stale_generations() const;
+    // A fresh generation directory name (does not exist yet).
+    std::string next_generation() const;
+    // Makes `new_dir` (a committed database beside the path) the live index atomically, then deletes the
+    // previous database. Throws IndexError when the switch fails; the old index then stays live.
+    void switch_to(const std::string& new_dir) const;
+};
+
 class IndexWriter {
 public:
-    // Opens or creates the database at `path`. Throws IndexError when another run holds the lock.
+    // Opens or creates the database at `path` (a directory, or a stub file naming one). Throws IndexError
+    // when another writer holds Xapian's lock.
     IndexWriter(const std::string& path, const DocumentBuilder& builder);
+
+    // Starts the one transaction of a run; commit() ends it. Without begin(), commit() is a plain commit.
+    void begin();
+
+    // Adds or replaces the sheets by id. A sheet whose stored JSON is identical is left alone (counted as
+    // unchanged) unless `force` (the analysis settings changed, so the terms would differ). `progress` is
+    // called after each sheet with the number done.
+    void put(const std::vector<const Sheet*>& sheets, bool force, const std::function<void(std::size_t)>& progress = {});
+    // Deletes the sheet with this id, if present.
+    void remove(const std::string& id);
+    // Copies the document with this id from another database (a --full run keeps an unreadable file's
+    // sheets this way).
+    void copy_from(const Xapian::Database& from, const std::string& id);
+    bool contains(const std::string& id) const;
+
+    // Source-file states (file_state.h), keyed by path.
+    std::map<std::string, FileState> file_states() const;
+    void set_file_state(const FileState& state);
+    void erase_file_state(const std::string& path);
+    std::string metadata(const std::string& key) const { return db_.get_metadata(key); }
+    void set_metadata(const std::string& key, const std::string& value) { db_.set_metadata(key, value); }
 
     // Replaces everything indexed from `file` with `sheets`: same id → replaced (or left as is when the
     // stored data is identical), new id → added, id no longer present → deleted.
     void replace_file(const std::string& file, const std::vector<Sheet>& sheets);
     // Deletes every sheet that came from `file`.
     void remove_file(const std::string& file);
-    // The source files the index holds sheets from.
+    // The source files the index holds sheets from (the XF terms).
     std::set<std::string> indexed_files() const;
+    // id → stored data of the sheets indexed from `file`.
     std::map<std::string, std::string> file_ids(const std::string& file) const;
 
-    void commit();  // one atomic commit; records the time in the metadata
+    // One atomic commit; records the time and schema version in the metadata.
+    void commit();
     const WriteStats& stats() const { return stats_; }
     Xapian::doccount size() const { return db_.get_doccount(); }
+    const Xapian::WritableDatabase& database() const { return db_; }
 
 private:
     Xapian::WritableDatabase db_;
     const DocumentBuilder& builder_;
     WriteStats stats_;
+    bool in_transaction_ = false;
 };
 
 }  // namespace yosan

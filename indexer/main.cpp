@@ -1,62 +1,117 @@
-// yosan-index: reads sheet files, parses them into sheets and brings the Xapian index up to date.
+// yosan-index: brings the Xapian index up to date with the sheet files (the nightly job; see
+// indexer/reindex.h for what a run does and indexer/index_writer.h for the index layout).
 //
-// Exit status: 0 everything indexed; 3 partial (some file or sheet was skipped, with a warning naming
-// file:line); 4 another run holds the index lock; 2 usage error; 1 anything else.
+// Exit status:
+//   0  everything indexed
+//   1  fatal: the index, the config or a dictionary cannot be used; nothing was written
+//   2  usage error
+//   3  partial: some file could not be read or parsed (it kept its sheets) or gave warnings, each naming
+//      file:line; everything else was committed
+//   4  another run holds the lock (var/index.lock); nothing was done
+//   5  refused: the run would delete more than [index] max_delete_share of the index; nothing was written
+//      (use --allow-mass-delete when that is intended)
 #include <chrono>
-#include <filesystem>
+#include <cstdio>
 #include <iostream>
 
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
+#include <xapian.h>
 
 #include "core/bureaus.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "indexer/document_builder.h"
-#include "indexer/index_writer.h"
+#include "indexer/reindex.h"
+#include "indexer/run_lock.h"
 #include "indexer/sheet_parser.h"
 
-namespace fs = std::filesystem;
 namespace po = boost::program_options;
 using namespace yosan;
 
 namespace {
 
-// Every regular, non-hidden file under the given paths, sorted so that ids are assigned in a stable order.
-std::vector<std::string> collect_files(const std::vector<std::string>& paths, std::vector<std::string>& missing) {
-    std::vector<std::string> files;
-    for (const std::string& p : paths) {
-        std::error_code ec;
-        if (fs::is_directory(p, ec)) {
-            for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-                 it != fs::recursive_directory_iterator(); ++it) {
-                const std::string name = it->path().filename().string();
-                if (!name.empty() && name[0] == '.') {
-                    if (it->is_directory()) it.disable_recursion_pending();
-                    continue;
-                }
-                // Inside folders only *.txt are sheet files; a README beside them is not.
-                if (it->is_regular_file() && it->path().extension() == ".txt") files.push_back(fs::weakly_canonical(it->path()).string());
-            }
-        } else if (fs::is_regular_file(p, ec)) {
-            files.push_back(fs::weakly_canonical(p).string());
-        } else {
-            missing.push_back(p);
+// A one-line bar redrawn on a terminal; on anything else (a log file, a test) plain lines at every 10%,
+// and only when asked for with --progress.
+class Progress {
+public:
+    Progress(bool tty, bool lines) : tty_(tty), lines_(lines) {}
+    ~Progress() {
+        if (drawn_) std::cerr << "\n";
+    }
+    void operator()(const char* phase, std::size_t done, std::size_t total) {
+        if (total == 0) return;
+        const int pct = static_cast<int>(done * 100 / total);
+        if (tty_) {
+            const auto now = std::chrono::steady_clock::now();
+            if (pct == last_pct_ && phase == last_phase_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+            last_draw_ = now;
+            const int width = 30, filled = pct * width / 100;
+            std::string bar(static_cast<std::size_t>(filled), '#');
+            bar.append(static_cast<std::size_t>(width - filled), '.');
+            std::cerr << "\r" << phase << " [" << bar << "] " << done << "/" << total << " " << pct << "%  " << std::flush;
+            drawn_ = true;
+        } else if (lines_ && (pct / 10 != last_pct_ / 10 || phase != last_phase_)) {
+            std::cerr << "progress: " << phase << " " << done << "/" << total << "\n" << std::flush;
+        }
+        last_pct_ = pct;
+        last_phase_ = phase;
+    }
+    // Clears the bar before a warning is printed on its line.
+    void interrupt() {
+        if (drawn_) std::cerr << "\r\033[K";
+        drawn_ = false;
+    }
+
+private:
+    bool tty_, lines_, drawn_ = false;
+    int last_pct_ = -1;
+    const char* last_phase_ = nullptr;
+    std::chrono::steady_clock::time_point last_draw_{};
+};
+
+int dump(const Config& config, const std::vector<std::string>& inputs) {
+    const BureauDirectory bureaus = config.bureaus_path.empty() ? BureauDirectory{} : BureauDirectory::load(config.bureaus_path);
+    const SheetParser parser(bureaus);
+    std::vector<std::string> missing;
+    const std::vector<std::string> files = collect_files(inputs, missing);
+    int problems = 0;
+    for (const std::string& m : missing) {
+        std::cerr << "warning: " << m << ": ファイルもフォルダも見つかりません\n";
+        ++problems;
+    }
+    std::vector<Sheet> sheets;
+    for (const std::string& f : files) {
+        try {
+            ParseResult r = parser.parse(read_sheet_file(f), f);
+            for (const ParseWarning& w : r.warnings) std::cerr << "warning: " << w.describe() << "\n";
+            problems += r.sheets.empty() ? 1 : 0;
+            for (Sheet& s : r.sheets) sheets.push_back(std::move(s));
+        } catch (const InputError& e) {
+            std::cerr << "warning: " << e.describe() << "（このファイルは読み飛ばしました）\n";
+            ++problems;
         }
     }
-    std::sort(files.begin(), files.end());
-    files.erase(std::unique(files.begin(), files.end()), files.end());
-    return files;
+    std::vector<Sheet*> all;
+    for (Sheet& s : sheets) all.push_back(&s);
+    assign_ids(all);
+    for (const Sheet* s : all) std::cout << s->to_json().dump() << "\n";
+    return problems ? 3 : 0;
 }
 
 int run(int argc, char** argv) {
     po::options_description opts("yosan-index [options] [FILES or DIRS...]");
     std::string config_path, index_path;
-    bool dump = false, quiet = false;
+    bool dump_only = false, quiet = false, full = false, allow_mass_delete = false, json = false, progress_lines = false;
     opts.add_options()
         ("help,h", "show this help")
         ("config,c", po::value(&config_path)->default_value(default_config_path()), "config file (TOML)")
-        ("index,i", po::value(&index_path), "index directory (overrides the config)")
-        ("dump", po::bool_switch(&dump), "print the parsed sheets as JSON lines instead of indexing")
+        ("index,i", po::value(&index_path), "index path (overrides the config)")
+        ("full", po::bool_switch(&full), "rebuild everything into a new database and switch over atomically")
+        ("allow-mass-delete", po::bool_switch(&allow_mass_delete), "commit even when more than [index] max_delete_share of the index would be deleted")
+        ("json", po::bool_switch(&json), "print the summary as one JSON object (for monitoring)")
+        ("progress", po::bool_switch(&progress_lines), "print progress lines even when stderr is not a terminal")
+        ("dump", po::bool_switch(&dump_only), "print the parsed sheets as JSON lines instead of indexing")
         ("quiet,q", po::bool_switch(&quiet), "print only warnings and errors")
         ("paths", po::value<std::vector<std::string>>()->multitoken(), "sheet files or directories");
     po::positional_options_description pos;
@@ -72,68 +127,30 @@ int run(int argc, char** argv) {
         std::cout << opts << "\n";
         return 0;
     }
-    const auto started = std::chrono::steady_clock::now();
     Config config = Config::load(config_path);
     if (!index_path.empty()) config.index_path = index_path;
-    std::vector<std::string> inputs = vm.count("paths") ? vm["paths"].as<std::vector<std::string>>() : config.corpus_paths;
-    if (inputs.empty()) throw UsageError("索引するファイルかフォルダを指定してください（設定の corpus.paths か引数）");
+    ReindexOptions ro;
+    ro.inputs = vm.count("paths") ? vm["paths"].as<std::vector<std::string>>() : config.corpus_paths;
+    if (ro.inputs.empty()) throw UsageError("索引するファイルかフォルダを指定してください（設定の corpus.paths か引数）");
+    if (dump_only) return dump(config, ro.inputs);
 
-    const BureauDirectory bureaus = config.bureaus_path.empty() ? BureauDirectory{} : BureauDirectory::load(config.bureaus_path);
-    const SheetParser parser(bureaus);
-
-    std::vector<std::string> missing;
-    const std::vector<std::string> files = collect_files(inputs, missing);
-    int problems = 0;
-    for (const std::string& m : missing) {
-        std::cerr << "warning: " << m << ": ファイルもフォルダも見つかりません\n";
-        ++problems;
-    }
-
-    // Parse every file first; a file that cannot be read keeps whatever the index already holds from it.
-    std::map<std::string, std::vector<Sheet>> parsed;
-    std::set<std::string> unreadable;
-    for (const std::string& f : files) {
-        try {
-            ParseResult r = parser.parse(read_sheet_file(f), f);
-            for (const ParseWarning& w : r.warnings) std::cerr << "warning: " << w.describe() << "\n";
-            if (r.sheets.empty()) {
-                std::cerr << "warning: " << f << ":1: シートが見つかりません\n";
-                ++problems;
-            }
-            parsed[f] = std::move(r.sheets);
-        } catch (const InputError& e) {
-            std::cerr << "warning: " << e.describe() << "（このファイルは読み飛ばしました）\n";
-            unreadable.insert(f);
-            ++problems;
-        }
-    }
-    std::vector<Sheet*> all;
-    for (auto& [f, sheets] : parsed)
-        for (Sheet& s : sheets) all.push_back(&s);
-    assign_ids(all);
-
-    if (dump) {
-        for (const Sheet* s : all) std::cout << s->to_json().dump() << "\n";
-        return problems ? 3 : 0;
-    }
-
-    const Analyzer analyzer(config.analysis);
-    const DocumentBuilder builder(analyzer, config);
-    IndexWriter writer(config.index_path, builder);
-    for (const auto& [f, sheets] : parsed) writer.replace_file(f, sheets);
-    // Files that were indexed before but are gone from the inputs are removed with their sheets.
-    for (const std::string& f : writer.indexed_files())
-        if (!parsed.count(f) && !unreadable.count(f)) writer.remove_file(f);
-    writer.commit();
-
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const WriteStats& st = writer.stats();
-    if (!quiet)
-        std::cout << "indexed " << all.size() << " sheets from " << parsed.size() << " files into " << config.index_path
-                  << ": added " << st.added << ", updated " << st.updated << ", deleted " << st.deleted
-                  << ", unchanged " << st.unchanged << ", failed files " << unreadable.size() << ", "
-                  << writer.size() << " in index, " << secs << " s\n";
-    return problems ? 3 : 0;
+    // Taken before anything is read, so that a second run gives up at once.
+    const RunLock lock(config.index_path);
+    Progress progress(!quiet && ::isatty(STDERR_FILENO), progress_lines);
+    ro.full = full;
+    ro.allow_mass_delete = allow_mass_delete;
+    ro.max_delete_share = config.max_delete_share;
+    ro.progress = [&](const char* phase, std::size_t done, std::size_t total) { progress(phase, done, total); };
+    ro.warn = [&](const std::string& w) {
+        progress.interrupt();
+        std::cerr << "warning: " << w << "\n";
+    };
+    const ReindexReport report = reindex(config, ro);
+    progress.interrupt();
+    if (!report.refused.empty()) std::cerr << "yosan-index: " << config.index_path << ": " << report.refused << "\n";
+    if (json) std::cout << report.to_json() << "\n";
+    else if (!quiet || report.exit_status() != 0) std::cout << report.summary() << "\n";
+    return report.exit_status();
 }
 
 }  // namespace
@@ -144,9 +161,9 @@ int main(int argc, char** argv) {
     } catch (const UsageError& e) {
         std::cerr << "yosan-index: " << e.describe() << "\n";
         return 2;
-    } catch (const IndexError& e) {
+    } catch (const LockHeldError& e) {
         std::cerr << "yosan-index: " << e.describe() << "\n";
-        return e.message().find("ロック") != std::string::npos ? 4 : 1;
+        return 4;
     } catch (const Error& e) {
         std::cerr << "yosan-index: " << e.describe() << "\n";
         return 1;

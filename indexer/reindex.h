@@ -1,0 +1,68 @@
+// One run of the nightly job: bring the index up to date with the sheet files, incrementally (the default)
+// or by a full rebuild beside the live index. yosan-index's main() parses options and calls reindex().
+//
+// Incremental: every source file is hashed (SHA-256); a file whose hash matches its stored state
+// (file_state.h) is skipped without being parsed. Changed and new files are parsed; their sheets get ids
+// (IdAllocator) and are added or replaced by id, or left alone when their stored JSON is identical (the
+// per-sheet check). Sheets of files that are gone are deleted. All of it, with the file states, is one
+// Xapian transaction. A run that changes nothing writes nothing.
+//
+// Full (`--full`): every file is parsed into a new generation database, which then replaces the live one
+// atomically (index_writer.h, "Index layout").
+//
+// Both: a file that cannot be read or parsed keeps the sheets (and state) it had and is reported; a run
+// that would delete more than `max_delete_share` of the index refuses to write anything unless
+// `allow_mass_delete`. The caller holds the RunLock.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace yosan {
+
+struct ReindexOptions {
+    std::vector<std::string> inputs;  // files and directories
+    bool full = false;
+    bool allow_mass_delete = false;
+    double max_delete_share = 0.2;
+    // Called with a phase ("読込" reading, "索引" indexing), the number done and the total.
+    std::function<void(const char* phase, std::size_t done, std::size_t total)> progress;
+    // Called with each warning for staff ("file:line: message").
+    std::function<void(const std::string&)> warn;
+};
+
+struct ReindexReport {
+    std::string mode;  // "incremental" | "full"
+    int added = 0, updated = 0, deleted = 0, unchanged = 0;
+    int files = 0, files_parsed = 0, files_skipped = 0;
+    int sheets = 0;  // the sheets the readable input files hold (parsed or skipped as unchanged)
+    std::vector<std::string> failed_files;  // unreadable or without sheets; they kept their sheets
+    std::vector<std::string> missing_inputs;  // configured paths that do not exist
+    int warnings = 0;                         // parse warnings and the above
+    bool committed = false;                   // false: nothing changed, or refused
+    std::string refused;                      // why nothing was written (mass delete), or empty
+    unsigned long long documents = 0;         // in the index after the run
+    double seconds = 0;
+    std::string index;  // the database directory now live
+
+    // 0 ok, 3 partial (some file failed or warned), 5 refused.
+    int exit_status() const;
+    std::string summary() const;  // the one line for logs
+    std::string to_json() const;  // for monitoring
+};
+
+// Every regular, non-hidden *.txt file under the directories, and every file given directly, sorted and
+// canonical (the sorted order is the order of id assignment). Paths that do not exist go to `missing`.
+std::vector<std::string> collect_files(const std::vector<std::string>& paths, std::vector<std::string>& missing);
+
+// Failures throw IndexError / ConfigError / AnalysisError (exit 1); the caller's RunLock throws
+// LockHeldError (exit 4).
+ReindexReport reindex(const Config& config, const ReindexOptions& options);
+
+// Exit status when reindex() refuses a mass delete.
+inline constexpr int kExitRefused = 5;
+
+}  // namespace yosan
