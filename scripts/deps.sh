@@ -5,6 +5,9 @@ YOSAN_PACKAGES=(
   libmecab-dev mecab-utils unidic-mecab mecab-ipadic-utf8
   libicu-dev libboost-program-options-dev
   catch2 libcpp-httplib-dev nlohmann-json3-dev libtomlplusplus-dev
+  # the browser test (headless chromium via playwright-core; npm is installed by tests/browser/run.sh when
+  # missing) with a Japanese font for its screenshots, and wrk for bench/http
+  nodejs chromium fonts-ipafont-gothic wrk
 )
 
 yosan_install_missing() {
