@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <list>
+#include <unordered_map>
 #include <mutex>
 #include <optional>
 #include <pthread.h>
@@ -31,7 +33,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kDefaultPerPage = 20;
+constexpr int kDefaultPerPage = 10;
 constexpr int kMaxPerPage = 100;
 constexpr int kMaxPage = 1000;      // deeper pages are never useful to a person and cost a full match
 constexpr int kMaxSimilar = 20;
@@ -70,11 +72,19 @@ private:
     int status_;
 };
 
+std::string dump(const json& body);
+
+void send_json_text(httplib::Response& res, int status, std::string body) {
+    res.status = status;
+    // error_handler_t::replace (in dump): a sheet with a broken byte must not turn an answer into an error.
+    res.set_content(std::move(body), "application/json; charset=utf-8");
+    res.set_header("Cache-Control", "no-store");
+}
+
 void send_json(httplib::Response& res, int status, const json& body) {
     res.status = status;
     // error_handler_t::replace: a sheet with a broken byte must not turn a whole answer into an exception.
-    res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json; charset=utf-8");
-    res.set_header("Cache-Control", "no-store");
+    send_json_text(res, status, dump(body));
 }
 
 void send_error(httplib::Response& res, int status, const std::string& error, const std::string& detail) {
@@ -254,6 +264,56 @@ auto with_searcher(SearcherPool& pool, Fn&& fn) {
     }
 }
 
+// Answers already computed, keyed by the request target and the index generation (database UUID and
+// revision), so a nightly commit or a --full switch never serves an old answer. Staff repeat queries
+// (the back button, a shared link, clicking a facet off again) and a search costs tens of milliseconds of
+// MeCab work for the snippets, while a lookup costs microseconds. Least recently used entries go first.
+// Thread safe (one mutex; the work under it is a hash lookup and a list splice).
+class ResponseCache {
+public:
+    explicit ResponseCache(std::size_t capacity) : capacity_(capacity) {}
+    std::optional<std::string> get(const std::string& key) {
+        if (!capacity_) return std::nullopt;
+        std::lock_guard lock(mutex_);
+        auto it = index_.find(key);
+        if (it == index_.end()) return std::nullopt;
+        entries_.splice(entries_.begin(), entries_, it->second);
+        return it->second->second;
+    }
+    void put(const std::string& key, std::string body) {
+        if (!capacity_) return;
+        std::lock_guard lock(mutex_);
+        if (auto it = index_.find(key); it != index_.end()) {
+            it->second->second = std::move(body);
+            entries_.splice(entries_.begin(), entries_, it->second);
+            return;
+        }
+        entries_.emplace_front(key, std::move(body));
+        index_[key] = entries_.begin();
+        while (entries_.size() > capacity_) {
+            index_.erase(entries_.back().first);
+            entries_.pop_back();
+        }
+    }
+
+private:
+    std::size_t capacity_;
+    std::mutex mutex_;
+    std::list<std::pair<std::string, std::string>> entries_;
+    std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> index_;
+};
+
+// What identifies the index a Searcher has open; empty when it cannot be told (then nothing is cached).
+std::string generation(Searcher& s) {
+    try {
+        return s.database().get_uuid() + "@" + std::to_string(s.database().get_revision());
+    } catch (const Xapian::Error&) {
+        return {};
+    }
+}
+
+std::string dump(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 json facet_json(const std::vector<FacetValue>& values, const std::vector<std::string>& selected) {
     json arr = json::array();
     std::set<std::string> seen;
@@ -335,8 +395,9 @@ struct HttpServer::Impl {
 
     void routes();
     void guarded(const httplib::Request& req, httplib::Response& res, const std::function<void()>& fn);
+    void answer(const httplib::Request& req, httplib::Response& res, const std::function<json(Searcher&)>& produce);
     void handle_search(const httplib::Request& req, httplib::Response& res);
-    void handle_sheet(const std::string& id, httplib::Response& res);
+    void handle_sheet(const httplib::Request& req, const std::string& id, httplib::Response& res);
     void handle_similar(const httplib::Request& req, const std::string& id, httplib::Response& res);
     void handle_health(httplib::Response& res);
     void handle_static(const std::string& name, httplib::Response& res);
@@ -347,6 +408,7 @@ struct HttpServer::Impl {
     BureauDirectory bureaus;
     Synonyms synonyms;
     SearcherPool pool;
+    ResponseCache cache{options.cache_entries};
     httplib::Server http;
     int port = -1;
 };
@@ -372,9 +434,39 @@ void HttpServer::Impl::guarded(const httplib::Request& req, httplib::Response& r
     }
 }
 
+// Answers from the cache, or runs produce(searcher) on a Searcher that has caught up with the latest
+// commit and caches what it returns. A commit that lands during produce() can make Xapian throw
+// DatabaseModifiedError; then the handle is reopened and the answer computed once more.
+void HttpServer::Impl::answer(const httplib::Request& req, httplib::Response& res, const std::function<json(Searcher&)>& produce) {
+    SearcherPool::Lease s = pool.acquire();
+    for (int attempt = 0;; ++attempt) {
+        s->reopen();
+        std::string key = generation(*s);
+        if (!key.empty()) {
+            // httplib's params are a multimap ordered by name, so the key does not depend on the order in
+            // the URL; control characters separate the parts, as they cannot occur in a decoded value.
+            key.append("\x1f").append(req.path);
+            for (const auto& [k, v] : req.params) key.append("\x1e").append(k).append("\x1d").append(v);
+            if (std::optional<std::string> hit = cache.get(key)) {
+                send_json_text(res, 200, std::move(*hit));
+                res.set_header("X-Yosan-Cache", "hit");
+                return;
+            }
+        }
+        try {
+            std::string body = dump(produce(*s));
+            if (!key.empty()) cache.put(key, body);
+            send_json_text(res, 200, std::move(body));
+            return;
+        } catch (const Xapian::DatabaseModifiedError&) {
+            if (attempt > 0) throw;
+        }
+    }
+}
+
 void HttpServer::Impl::handle_search(const httplib::Request& req, httplib::Response& res) {
     const SearchParams p = parse_search_params(req, config);
-    json out = with_searcher(pool, [&](Searcher& s) {
+    answer(req, res, [&](Searcher& s) {
         SearchResult r = s.search(p.request);
         json j = to_json(r, config.buckets);
         j["hits"] = hits_json(r.hits);
@@ -394,31 +486,30 @@ void HttpServer::Impl::handle_search(const httplib::Request& req, httplib::Respo
             SearchResult ar = s.search(alt);
             j["facets"][dim] = facet_json(ar.facets[dim], selected);
         }
+        j["query"] = p.request.query;
+        j["page"] = p.page;
+        j["per_page"] = p.per_page;
+        j["pages"] = (static_cast<long long>(r.total) + p.per_page - 1) / p.per_page;
+        j["sort"] = p.sort;
         return j;
     });
-    out["query"] = p.request.query;
-    out["page"] = p.page;
-    out["per_page"] = p.per_page;
-    out["pages"] = (out["total"].get<long long>() + p.per_page - 1) / p.per_page;
-    out["sort"] = p.sort;
-    send_json(res, 200, out);
 }
 
-void HttpServer::Impl::handle_sheet(const std::string& id, httplib::Response& res) {
-    auto sheet = with_searcher(pool, [&](Searcher& s) { return s.sheet(id); });
-    if (!sheet) throw HttpError(404, "その ID の資料はありません", id.substr(0, 64));
-    send_json(res, 200, sheet_json(*sheet));
+void HttpServer::Impl::handle_sheet(const httplib::Request& req, const std::string& id, httplib::Response& res) {
+    answer(req, res, [&](Searcher& s) {
+        std::optional<Sheet> sheet = s.sheet(id);
+        if (!sheet) throw HttpError(404, "その ID の資料はありません", id.substr(0, 64));
+        return sheet_json(*sheet);
+    });
 }
 
 void HttpServer::Impl::handle_similar(const httplib::Request& req, const std::string& id, httplib::Response& res) {
     int limit = 8;
     if (std::string l = single_param(req, "limit"); !l.empty()) limit = static_cast<int>(parse_int(l, "limit", 1, kMaxSimilar));
-    auto hits = with_searcher(pool, [&](Searcher& s) -> std::optional<std::vector<Hit>> {
-        if (!s.sheet(id)) return std::nullopt;
-        return s.similar(id, static_cast<Xapian::doccount>(limit));
+    answer(req, res, [&](Searcher& s) {
+        if (!s.sheet(id)) throw HttpError(404, "その ID の資料はありません", id.substr(0, 64));
+        return json{{"id", id}, {"hits", hits_json(s.similar(id, static_cast<Xapian::doccount>(limit)))}};
     });
-    if (!hits) throw HttpError(404, "その ID の資料はありません", id.substr(0, 64));
-    send_json(res, 200, {{"id", id}, {"hits", hits_json(*hits)}});
 }
 
 void HttpServer::Impl::handle_health(httplib::Response& res) {
@@ -470,7 +561,7 @@ void HttpServer::Impl::routes() {
         guarded(req, res, [&] { handle_search(req, res); });
     });
     http.Get(R"(/api/sheets/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-        guarded(req, res, [&] { handle_sheet(req.matches[1].str(), res); });
+        guarded(req, res, [&] { handle_sheet(req, req.matches[1].str(), res); });
     });
     http.Get(R"(/api/sheets/([^/]+)/similar)", [this](const httplib::Request& req, httplib::Response& res) {
         guarded(req, res, [&] { handle_similar(req, req.matches[1].str(), res); });
@@ -546,6 +637,7 @@ int run_server(int argc, char** argv) {
     namespace po = boost::program_options;
     std::string config_path, index_path, listen, static_dir;
     bool access_log = false;
+    std::size_t cache_entries = ServerOptions{}.cache_entries;
     po::options_description opts("yosan-search serve [--config FILE] [--listen 127.0.0.1:8080]");
     opts.add_options()
         ("help,h", "show this help")
@@ -553,7 +645,8 @@ int run_server(int argc, char** argv) {
         ("index,i", po::value(&index_path), "index directory (overrides the config)")
         ("listen,l", po::value(&listen), "address and port; loopback unless told otherwise (overrides [server] listen)")
         ("static-dir", po::value(&static_dir), "serve the page from this folder instead of the built-in copy")
-        ("access-log", po::bool_switch(&access_log), "log every request on stderr");
+        ("access-log", po::bool_switch(&access_log), "log every request on stderr")
+        ("cache-entries", po::value(&cache_entries), "answers kept in memory (0 = no cache; default 256)");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
@@ -572,6 +665,7 @@ int run_server(int argc, char** argv) {
     if (!listen.empty()) parse_listen(listen, options);
     if (!static_dir.empty()) options.static_dir = static_dir;
     options.access_log = access_log;
+    if (vm.count("cache-entries")) options.cache_entries = cache_entries;
 
     // SIGINT/SIGTERM are blocked in every thread (the worker threads inherit the mask) and taken by one
     // waiting thread, which stops the server from ordinary code rather than from a signal handler.

@@ -15,6 +15,7 @@
 // which is a cheap check when nothing changed; a nightly commit is therefore visible without a restart.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,9 @@ struct ServerOptions {
     std::string static_dir;
     // Extra request log lines on stderr. Default: only server errors are logged.
     bool access_log = false;
+    // How many answers (search, sheet, similar) to keep in memory, keyed by the request and the index
+    // generation, so a new commit is never answered from the cache. 0 turns it off. Default: 256.
+    std::size_t cache_entries = 256;
 };
 
 // Parses "127.0.0.1:8080", "[::1]:8080", ":8080" (loopback) or "8080" into options.host/port; throws

@@ -124,7 +124,7 @@ TEST_CASE("search returns hits, snippets, exact facets and timing", "[http]") {
     CHECK(j["query"] == "蓄電池");
     CHECK(j["page"] == 1);
     CHECK(j["milliseconds"].is_number());
-    REQUIRE(j["hits"].size() == std::min<std::size_t>(expected.total, 20));
+    REQUIRE(j["hits"].size() == std::min<std::size_t>(expected.total, 10));
     CHECK(j["hits"][0]["id"] == expected.hits[0].sheet.id);
     for (const json& h : j["hits"]) {
         CHECK(h.contains("title"));
@@ -261,6 +261,17 @@ TEST_CASE("sheets by id, related sheets, unknown ids", "[http]") {
     CHECK(missing["error"].is_string());
     srv.get_json("/api/sheets/no-such-sheet/similar", 404);
     srv.get_json("/api/nothing", 404);
+}
+
+TEST_CASE("a repeated request is answered from the cache, with the same body", "[http]") {
+    RunningServer& srv = corpus_server();
+    const std::string path = "/api/search?q=" + url_encode("水素") + "&sort=-amount";
+    const auto first = srv.get(path);
+    const auto second = srv.get(path);
+    CHECK(second.header("X-Yosan-Cache") == "hit");
+    CHECK(second.body == first.body);
+    CHECK(srv.get("/api/search?sort=-amount&q=" + url_encode("水素")).header("X-Yosan-Cache") == "hit");  // any order
+    CHECK(srv.get("/healthz").header("X-Yosan-Cache").empty());
 }
 
 TEST_CASE("healthz reports the index", "[http]") {

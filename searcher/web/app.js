@@ -260,7 +260,7 @@
     $('results-view').hidden = false;
     const seq = ++sequence;
     const params = new URLSearchParams(toQuery(Object.assign({}, s, { sheet: '' })));
-    params.set('per_page', '20');
+    params.set('per_page', '10');
     $('status').textContent = '検索中…';
     document.body.classList.add('loading');
     try {

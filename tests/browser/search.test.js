@@ -91,7 +91,7 @@ async function main() {
     await page.waitForFunction(() => document.querySelector('#status').textContent.includes('「蓄電池」'));
     const result = await api('/api/search?q=' + encodeURIComponent('蓄電池'));
     assert.ok(result.total > 0);
-    assert.equal(await page.locator('#results li.hit').count(), Math.min(result.total, 20));
+    assert.equal(await page.locator('#results li.hit').count(), Math.min(result.total, 10));
     assert.equal(await page.locator('#results li.hit h3').first().textContent(), result.hits[0].display_title);
     assert.ok(await page.locator('#results li.hit mark').count() > 0, 'matches are highlighted');
     assert.match(await page.locator('#results li.hit .amount').first().textContent(), /億円|金額なし/);
@@ -104,7 +104,7 @@ async function main() {
     await box.locator('input[type=checkbox]').check();
     await page.waitForURL(/bureau=/);
     await page.waitForFunction((n) => document.querySelector('#status').textContent.includes(`${n} 件`), facet.count);
-    assert.equal(await page.locator('#results li.hit').count(), Math.min(facet.count, 20));
+    assert.equal(await page.locator('#results li.hit').count(), Math.min(facet.count, 10));
     assert.ok(await page.locator('fieldset[data-facet="bureau"] input:checked').count() === 1);
     assert.ok(await page.locator('#chips li').filter({ hasText: facet.label }).count() === 1, 'the filter shows as a chip');
     const narrowed = await api('/api/search?q=' + encodeURIComponent('蓄電池') + '&bureau=' + encodeURIComponent(facet.value));
