@@ -85,7 +85,8 @@ Analyzer::Analyzer(AnalyzerOptions options) : options_(std::move(options)) {
     std::string args = "-d " + options_.dictionary_path;
     if (!options_.user_dictionary.empty()) args += " -u " + options_.user_dictionary;
     model_.reset(MeCab::createModel(args.c_str()));
-    if (!model_) {
+    if (!options_.user_dictionary.empty()) base_model_.reset(MeCab::createModel(("-d " + options_.dictionary_path).c_str()));
+    if (!model_ || (!options_.user_dictionary.empty() && !base_model_)) {
         throw AnalysisError(std::string("MeCab を初期化できません: ") + MeCab::getLastError(),
                             options_.dictionary_path);
     }
@@ -93,7 +94,7 @@ Analyzer::Analyzer(AnalyzerOptions options) : options_(std::move(options)) {
 
 Analyzer::~Analyzer() = default;
 
-std::vector<Token> Analyzer::analyze(std::string_view text, std::uint32_t first_position) const {
+std::vector<Token> Analyzer::analyze(std::string_view text, std::uint32_t first_position, Mode mode) const {
     std::vector<Token> tokens;
     std::uint32_t position = first_position;
     std::size_t start = 0;
@@ -102,7 +103,7 @@ std::vector<Token> Analyzer::analyze(std::string_view text, std::uint32_t first_
         if (end == std::string_view::npos) end = text.size();
         std::string_view line = text.substr(start, end - start);
         if (!trim(line).empty()) {
-            analyze_line(line, start, position, tokens);
+            analyze_line(line, start, position, mode, tokens);
             ++position;  // a gap, so that a phrase never spans a line break
         }
         start = end + 1;
@@ -110,41 +111,85 @@ std::vector<Token> Analyzer::analyze(std::string_view text, std::uint32_t first_
     return tokens;
 }
 
-void Analyzer::analyze_line(std::string_view line, std::size_t line_offset, std::uint32_t& position,
-                            std::vector<Token>& out) const {
-    const NormalizedText norm = normalize_for_search(line, options_.char_fixes);
-    std::unique_ptr<MeCab::Tagger> tagger(model_->createTagger());
-    std::unique_ptr<MeCab::Lattice> lattice(model_->createLattice());
-    if (!tagger || !lattice) throw AnalysisError("MeCab のタガーを作成できません");
-    lattice->set_sentence(norm.text.c_str(), norm.text.size());
-    if (!tagger->parse(lattice.get())) throw AnalysisError(std::string("MeCab の解析に失敗しました: ") + lattice->what());
+namespace {
 
-    const bool unidic = options_.dictionary == DictionaryKind::unidic;
+// The tokens MeCab finds in `text` (a normalised line, or part of one starting at `base`), with offsets
+// still in the normalised text.
+struct RawToken {
+    std::size_t nbegin, nend;
+    Token token;
+    bool user_word;  // from dict/user.csv
+};
+
+std::vector<RawToken> tag(MeCab::Model& model, std::string_view text, std::size_t base, bool unidic) {
+    std::unique_ptr<MeCab::Tagger> tagger(model.createTagger());
+    std::unique_ptr<MeCab::Lattice> lattice(model.createLattice());
+    if (!tagger || !lattice) throw AnalysisError("MeCab のタガーを作成できません");
+    const std::string sentence(text);
+    lattice->set_sentence(sentence.c_str(), sentence.size());
+    if (!tagger->parse(lattice.get())) throw AnalysisError(std::string("MeCab の解析に失敗しました: ") + lattice->what());
+    std::vector<RawToken> out;
     for (const MeCab::Node* node = lattice->bos_node(); node; node = node->next) {
         if (node->stat == MECAB_BOS_NODE || node->stat == MECAB_EOS_NODE || node->length == 0) continue;
-        Token t;
+        RawToken r;
+        r.nbegin = base + static_cast<std::size_t>(node->surface - lattice->sentence());
+        r.nend = r.nbegin + node->length;
+        Token& t = r.token;
         t.surface.assign(node->surface, node->length);
-        const std::size_t nbegin = static_cast<std::size_t>(node->surface - norm.text.data());
-        auto [ob, oe] = norm.to_original(nbegin, nbegin + node->length);
-        t.begin = line_offset + ob;
-        t.end = line_offset + oe;
-
         const auto f = split_features(node->feature);
         const std::string_view pos1 = field(f, 0);
         t.pos = std::string(pos1);
         for (std::size_t k : {1, 2})
             if (!field(f, k).empty()) t.pos.append(",").append(field(f, k));
-        // UniDic: 6 lForm, 7 lemma, 20 kana. IPADIC: 6 base form, 7 reading.
+        // UniDic: 6 lForm, 7 lemma, 20 kana, 26 aModType (our user-word marker). IPADIC: 6 base form, 7 reading.
         std::string_view lemma = field(f, unidic ? 7 : 6);
         t.reading = std::string(field(f, unidic ? 20 : 7));
         if (lemma.empty()) lemma = t.surface;
-        t.term = fold_term(lemma);
-
+        // UniDic writes the lemmas of letters and digits in full width (Ｇ for G); fold them like the text.
+        t.term = fold_term(lemma.find("\xEF\xBC") != std::string_view::npos || lemma.find("\xEF\xBD") != std::string_view::npos
+                               ? normalize(lemma)
+                               : std::string(lemma));
         const bool function_word = pos1 == "助詞" || pos1 == "助動詞" || pos1 == "補助記号" || pos1 == "空白" ||
                                    (pos1 == "記号" && !unidic && field(f, 1) != "アルファベット");
         t.indexed = !function_word && has_word_character(t.surface);
-        t.position = position++;
+        r.user_word = unidic && field(f, 26) == "yosan-user";
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+}  // namespace
+
+void Analyzer::analyze_line(std::string_view line, std::size_t line_offset, std::uint32_t& position, Mode mode,
+                            std::vector<Token>& out) const {
+    const NormalizedText norm = normalize_for_search(line, options_.char_fixes);
+    const bool unidic = options_.dictionary == DictionaryKind::unidic;
+    const auto place = [&](Token t, std::size_t nbegin, std::size_t nend, std::uint32_t pos) {
+        auto [ob, oe] = norm.to_original(nbegin, nend);
+        t.begin = line_offset + ob;
+        t.end = line_offset + oe;
+        t.position = pos;
         out.push_back(std::move(t));
+    };
+    for (RawToken& r : tag(*model_, norm.text, 0, unidic)) {
+        if (!r.user_word || !base_model_) {
+            place(std::move(r.token), r.nbegin, r.nend, position++);
+            continue;
+        }
+        // A word from the user dictionary stands whole at its first position; its parts, as the system
+        // dictionary alone splits it, follow from the same position, so that 5G still finds ポスト5G and
+        // a phrase over the whole word and what follows it keeps its spacing.
+        const auto parts = tag(*base_model_, std::string_view(norm.text).substr(r.nbegin, r.nend - r.nbegin), r.nbegin, unidic);
+        const std::uint32_t first = position;
+        place(std::move(r.token), r.nbegin, r.nend, first);
+        // Katakana parts next to katakana are a loanword compound's pieces (レア|アース of レアアース):
+        // those stay unsearchable, as in text MeCab never split (ドル does not match ミドルウェア).
+        const auto katakana = [&](std::size_t k) { return k < parts.size() && all_of_script(parts[k].token.surface, is_katakana); };
+        if (mode == Mode::index && parts.size() > 1)  // a word MeCab keeps whole anyway has no parts
+            for (std::size_t k = 0; k < parts.size(); ++k)
+                if (!katakana(k) || !((k > 0 && katakana(k - 1)) || katakana(k + 1)))
+                    place(parts[k].token, parts[k].nbegin, parts[k].nend, first + static_cast<std::uint32_t>(k));
+        position = first + static_cast<std::uint32_t>(std::max<std::size_t>(parts.size(), 1));
     }
 }
 

@@ -55,8 +55,13 @@ public:
     Analyzer(const Analyzer&) = delete;
     Analyzer& operator=(const Analyzer&) = delete;
 
+    // How words from the user dictionary come out: for the index, the whole word and then its parts
+    // (sharing positions: ポスト5G at p, ポスト p, 5 p+1, G p+2); for a query, the whole word only, so a
+    // phrase over the query's tokens stays in order.
+    enum class Mode { index, query };
+
     // Tokens of `text`, numbered from `first_position`. Offsets refer to `text` itself.
-    std::vector<Token> analyze(std::string_view text, std::uint32_t first_position = 0) const;
+    std::vector<Token> analyze(std::string_view text, std::uint32_t first_position = 0, Mode mode = Mode::index) const;
 
     // The folded form of a single word, as analyze() would give for it standing alone; used for facet
     // values and query words that must not be split.
@@ -64,10 +69,11 @@ public:
     const AnalyzerOptions& options() const { return options_; }
 
 private:
-    void analyze_line(std::string_view line, std::size_t line_offset, std::uint32_t& position,
+    void analyze_line(std::string_view line, std::size_t line_offset, std::uint32_t& position, Mode mode,
                       std::vector<Token>& out) const;
     AnalyzerOptions options_;
-    std::unique_ptr<MeCab::Model> model_;
+    std::unique_ptr<MeCab::Model> model_;       // with the user dictionary
+    std::unique_ptr<MeCab::Model> base_model_;  // without it, to split user words into their parts
 };
 
 // The term folding rules, exposed for tests: a lemma becomes its term by dropping UniDic's "-english"

@@ -193,7 +193,7 @@ std::optional<Xapian::Query> QueryParser::text_query(const std::string& text, bo
         std::vector<std::string> terms;
         HighlightPattern pattern;
         Xapian::termpos first = 0, last = 0;
-        for (const Token& tok : analyzer_.analyze(t)) {
+        for (const Token& tok : analyzer_.analyze(t, 0, Analyzer::Mode::query)) {
             if (!tok.indexed) continue;
             if (terms.empty()) first = tok.position;
             last = tok.position;

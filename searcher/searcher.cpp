@@ -338,7 +338,7 @@ std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit
     std::vector<Xapian::Query> parts;
     for (const std::string& name : {self.title, self.parent}) {
         std::vector<std::string> terms;
-        for (const Token& t : analyzer_.analyze(name))
+        for (const Token& t : analyzer_.analyze(name, 0, Analyzer::Mode::query))
             if (t.indexed) terms.push_back(std::string(schema::kTitle) + t.term);
         if (!terms.empty())
             parts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT,

@@ -91,3 +91,25 @@ TEST_CASE("kanji bigrams", "[analysis]") {
     CHECK(kanji_bigrams("蓄電池") == std::vector<std::string>{"蓄電", "電池"});
     CHECK(kanji_bigrams("池").empty());
 }
+
+TEST_CASE("words of the user dictionary stand whole, with their parts beside them", "[analysis]") {
+    REQUIRE_FALSE(test::analyzer().options().user_dictionary.empty());
+    // For a query the whole word only; for the index the whole word and then its parts.
+    CHECK(terms("J-クレジット").front() == "j-クレジット");
+    const auto query = test::analyzer().analyze("ポスト5G情報通信", 0, Analyzer::Mode::query);
+    REQUIRE_FALSE(query.empty());
+    CHECK(query.front().term == "ポスト5g");
+    const auto index = test::analyzer().analyze("ポスト5G情報通信");
+    std::vector<std::string> at_first;
+    for (const Token& t : index)
+        if (t.position == 0) at_first.push_back(t.term);
+    CHECK(at_first == std::vector<std::string>{"ポスト5g", "ポスト"});
+    // The word after it keeps the same position in both modes, so phrases line up.
+    const auto position_of = [](const std::vector<Token>& ts, const std::string& term) {
+        for (const Token& t : ts)
+            if (t.term == term) return t.position;
+        return 9999u;
+    };
+    CHECK(position_of(query, "情報") == position_of(index, "情報"));
+    CHECK(position_of(index, "g") == 2);
+}

@@ -77,7 +77,8 @@ TEST_CASE("yosan-index and yosan-search on good and bad files", "[cli]") {
         CHECK(out.find("added 0, updated 0, deleted 0, unchanged 109") != std::string::npos);
         std::filesystem::remove(docs / "meti.txt");
         std::ofstream(docs / "small.txt") << test::read_file(test::source_path("tests/fixtures/other-ministries.txt"));
-        run_command(binary("yosan-index") + " -c " + config() + " --index " + index + " " + (docs / "small.txt").string() + " 2>&1", &out);
+        // Removing every sheet is a mass deletion: it needs --allow-mass-delete.
+        run_command(binary("yosan-index") + " -c " + config() + " --index " + index + " --allow-mass-delete " + (docs / "small.txt").string() + " 2>&1", &out);
         CHECK(out.find("deleted 109") != std::string::npos);
         REQUIRE(run_command(search(index, "--json --limit 50"), &out) == 0);
         CHECK(nlohmann::json::parse(out)["total"] == 6);

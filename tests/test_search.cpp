@@ -109,6 +109,13 @@ TEST_CASE_METHOD(Fixture, "keyword queries find the sheets about them", "[search
     SECTION("title: searches titles only") {
         for (const Hit& h : run("title:蓄電池", 50).hits) CHECK(h.sheet.title.find("蓄電池") != std::string::npos);
     }
+    SECTION("a part of a user-dictionary word still finds it, and the whole word is one term") {
+        SearchResult part = run("5G", 50), whole = run("ポスト5G", 50);
+        CHECK(has_sheet_at(part, 711));
+        CHECK(has_sheet_at(whole, 711));
+        CHECK(has_sheet_at(run("J-クレジット"), 1467));
+        CHECK(has_sheet_at(run("クレジット"), 1467));
+    }
     SECTION("a word in no sheet gives nothing") { CHECK(run("存在しない語句ぴよぴよ").total == 0); }
 }
 
@@ -198,4 +205,10 @@ TEST_CASE_METHOD(Fixture, "related sheets", "[search]") {
     CHECK(similar.front().sheet.first_line == 227);
     CHECK_FALSE(searcher.sheet("no-such-id").has_value());
     CHECK(searcher.sheet(test::sheet_at_line(198).id)->title == "宇宙戦略基金事業");
+}
+
+TEST_CASE_METHOD(Fixture, "a katakana word never matches inside a longer loanword", "[search]") {
+    // アース stands in the corpus only inside レアアース (lines 3884-3899, 428-452).
+    CHECK(run("アース").total == 0);
+    CHECK(run("レアアース", 20).total >= 2);
 }

@@ -40,6 +40,8 @@ TempDir::~TempDir() {
 Config test_config(const std::string& index_path) {
     Config c = Config::load(source_path("config/yosan.toml"));
     if (!index_path.empty()) c.index_path = index_path;
+    // The user dictionary this build compiled, wherever the build directory is.
+    c.analysis.user_dictionary = (fs::path(YOSAN_BINARY_DIR) / "dict" / "user-unidic.dic").string();
     return c;
 }
 
