@@ -611,6 +611,9 @@ void HttpServer::Impl::routes() {
     });
     http.set_payload_max_length(64 * 1024);  // nothing is uploaded; a large body is refused early
     http.set_keep_alive_timeout(5);
+    // httplib writes the headers and the body separately; with Nagle's algorithm the body then waits for
+    // the client's delayed ACK (40 ms on Linux) on a kept-alive connection.
+    http.set_tcp_nodelay(true);
     http.set_keep_alive_max_count(1000);  // the page and API clients reuse connections; 5 (the default) is low
 }
 

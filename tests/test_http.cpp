@@ -384,3 +384,12 @@ TEST_CASE("--listen parsing", "[http]") {
     CHECK_THROWS_AS(parse_listen("host:http", d), UsageError);
     CHECK_THROWS_AS(parse_listen("127.0.0.1:70000", d), UsageError);
 }
+
+TEST_CASE("yosan-search serve: --help, and a bad --listen is a usage error", "[http]") {
+    std::string out;
+    CHECK(test::run_command(test::binary("yosan-search") + " serve --help", &out) == 0);
+    CHECK(out.find("--listen") != std::string::npos);
+    const std::string config = test::source_path("config/yosan.toml");
+    CHECK(test::run_command(test::binary("yosan-search") + " serve --config " + config + " --listen nowhere:port 2>/dev/null") == 2);
+    CHECK(test::run_command(test::binary("yosan-search") + " serve --bogus 2>/dev/null") == 2);
+}

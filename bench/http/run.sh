@@ -28,7 +28,7 @@ CONFIG="$ROOT/config/yosan.toml"
 WORK=$(mktemp -d /tmp/yosan-bench-http.XXXXXX)
 SERVER_PID=""
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -38,16 +38,29 @@ if [ -z "${YOSAN_BENCH_INDEX:-}" ]; then
   "$BUILD/indexer/yosan-index" --config "$CONFIG" --index "$INDEX" >/dev/null 2>&1 || [ $? -eq 3 ]
 fi
 
-"$BUILD/searcher/yosan-search" serve --config "$CONFIG" --index "$INDEX" --listen 127.0.0.1:0 >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER_PID=$!
+# start_server [extra flags]: starts a server on a free port and sets SERVER_PID and BASE.
+start_server() {
+  "$BUILD/searcher/yosan-search" serve --config "$CONFIG" --index "$INDEX" --listen 127.0.0.1:0 "$@" \
+    >"$WORK/server.out" 2>"$WORK/server.err" &
+  SERVER_PID=$!
+  BASE=""
+  for _ in $(seq 1 500); do
+    BASE=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/server.out" || true)
+    [ -n "$BASE" ] && return 0
+    sleep 0.01
+  done
+  echo "bench/http: the server did not start:" >&2
+  cat "$WORK/server.err" >&2
+  exit 1
+}
+stop_server() {
+  kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+# First figures without the answer cache, so that every request does the whole search.
 START=$(date +%s%N)
-BASE=""
-for _ in $(seq 1 300); do
-  BASE=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/server.out" || true)
-  [ -n "$BASE" ] && break
-  sleep 0.01
-done
-[ -n "$BASE" ] || { echo "bench/http: the server did not start:" >&2; cat "$WORK/server.err" >&2; exit 1; }
+start_server --cache-entries 0
 
 url() {  # url PATH [name=value ...]: the percent-encoded request path
   local path=$1; shift
@@ -116,8 +129,14 @@ end
 LUA
 } >"$LUA"
 
-echo
-echo "wrk: ${#PATHS[@]} request kinds in rotation, ${THREADS} threads, ${CONNECTIONS} connections, ${DURATION} s, $(nproc) CPUs"
-wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --timeout 5s --latency -s "$LUA" "$BASE/" >"$WORK/wrk.out"
-sed -n '/Latency Distribution/,/Requests\/sec/p' "$WORK/wrk.out" | sed 's/^/  /'
-grep '^FIGURES' "$WORK/wrk.out"
+run_wrk() {  # run_wrk LABEL
+  echo
+  echo "wrk, $1: ${#PATHS[@]} request kinds in rotation, ${THREADS} threads, ${CONNECTIONS} connections, ${DURATION} s, $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
+  wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --timeout 5s --latency -s "$LUA" "$BASE/" >"$WORK/wrk.out"
+  sed -n '/Latency Distribution/,/Requests\/sec/p' "$WORK/wrk.out" | sed 's/^/  /'
+  grep '^FIGURES' "$WORK/wrk.out" | sed "s/^FIGURES/FIGURES $1/"
+}
+run_wrk "no-cache"
+stop_server
+start_server
+run_wrk "cache"
