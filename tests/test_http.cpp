@@ -369,7 +369,7 @@ TEST_CASE("a re-index into the same directory is picked up without a restart", "
     CHECK(srv.get_json("/api/sheets/" + late.id)["id"] == late.id);
 }
 
-TEST_CASE("--listen parsing", "[http]") {
+TEST_CASE("listen addresses for serve", "[http]") {
     ServerOptions o;
     parse_listen("0.0.0.0:9000", o);
     CHECK(o.host == "0.0.0.0");

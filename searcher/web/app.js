@@ -200,9 +200,16 @@
     if (s.amount_min) add(`金額: ${s.amount_min} 以上`, () => update({ amount_min: '' }));
     if (s.amount_max) add(`金額: ${s.amount_max} 以下`, () => update({ amount_max: '' }));
     // Budget words recognised inside the query (10億円以上, 令和6年度, 補正): removing one removes its words.
+    // One word can set several filters (令和6年度補正: year and kind); it gets one chip.
+    const byText = new Map();
     for (const f of data.recognised_filters || []) {
-      add(`${FIELD_LABEL[f.field] || f.field}: ${f.text}（検索語から）`, () => {
-        const q = s.q.replace(f.text, ' ').replace(/\s+/g, ' ').trim();
+      const fields = byText.get(f.text) || [];
+      fields.push(FIELD_LABEL[f.field] || f.field);
+      byText.set(f.text, fields);
+    }
+    for (const [text, fields] of byText) {
+      add(`${fields.join('・')}: ${text}（検索語から）`, () => {
+        const q = s.q.replace(text, ' ').replace(/\s+/g, ' ').trim();
         update({ q });
       }, 'recognised');
     }
