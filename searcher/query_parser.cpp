@@ -204,39 +204,41 @@ std::optional<Xapian::Query> QueryParser::text_query(const std::string& text, bo
         highlight.push_back(std::move(pattern));
         return phrase_of(terms, last - first + 1);
     };
-    std::optional<Xapian::Query> main = analysed(text);
+    // One word in all its forms: the analysed word, a part of a kanji compound (電池 in 蓄電池, ranked well
+    // below whole words), and for hiragana the reading of a kanji word (はんどうたい → 半導体).
+    const auto word_query = [&](const std::string& word) -> std::optional<Xapian::Query> {
+        std::optional<Xapian::Query> whole = analysed(word);
+        if (!whole || title_only) return whole;
+        std::vector<Xapian::Query> forms{*whole};
+        const std::string norm = analyzer_.normalize(word);
+        if (config_.compound_part_weight > 0 && all_of_script(norm, is_kanji) && utf8_length(norm) >= 2) {
+            std::vector<std::string> grams;
+            for (const std::string& g : kanji_bigrams(norm)) {
+                std::string term(schema::kGram);
+                term += g;
+                grams.push_back(term);
+            }
+            highlight.push_back({{}, norm});
+            forms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, phrase_of(grams, grams.size()), config_.compound_part_weight);
+        }
+        if (all_of_script(norm, is_hiragana) && utf8_length(norm) >= 2) {
+            if (auto pieces = segment_reading(hiragana_to_katakana(norm), db)) {
+                highlight.push_back({*pieces, {}});
+                forms.push_back(phrase_of(*pieces, pieces->size()));
+            }
+        }
+        return forms.size() == 1 ? forms.front() : Xapian::Query(Xapian::Query::OP_OR, forms.begin(), forms.end());
+    };
+
+    std::optional<Xapian::Query> main = word_query(text);
     if (!main) return std::nullopt;
-    proximity_terms = highlight.back().terms;
-    const std::string norm = analyzer_.normalize(text);
-
-    std::vector<Xapian::Query> same;  // synonyms weigh as the word itself
-    same.push_back(*main);
-    for (const std::string& alt : synonyms_.alternatives(norm))
-        if (auto q = analysed(alt)) same.push_back(*q);
-    Xapian::Query result = same.size() == 1 ? same.front() : Xapian::Query(Xapian::Query::OP_SYNONYM, same.begin(), same.end());
-    if (title_only) return result;
-
-    std::vector<Xapian::Query> alternatives{result};
-    // Part of a kanji compound: 電池 in 蓄電池, ranked well below whole-word matches.
-    if (config_.compound_part_weight > 0 && all_of_script(norm, is_kanji) && utf8_length(norm) >= 2) {
-        std::vector<std::string> grams;
-        for (const std::string& g : kanji_bigrams(norm)) {
-            std::string term(schema::kGram);
-            term += g;
-            grams.push_back(term);
-        }
-        highlight.push_back({{}, norm});
-        alternatives.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, phrase_of(grams, grams.size()), config_.compound_part_weight);
-    }
-    // Hiragana for a kanji word: はんどうたい → 半導体.
-    if (all_of_script(norm, is_hiragana) && utf8_length(norm) >= 2) {
-        if (auto pieces = segment_reading(hiragana_to_katakana(norm), db)) {
-            highlight.push_back({*pieces, {}});
-            alternatives.push_back(phrase_of(*pieces, pieces->size()));
-        }
-    }
-    return alternatives.size() == 1 ? alternatives.front()
-                                    : Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+    proximity_terms = highlight.front().terms;
+    // Synonyms from dict/synonyms.tsv, each in all its forms too, so that either side of a pair finds the
+    // same sheets.
+    std::vector<Xapian::Query> words{*main};
+    for (const std::string& alt : synonyms_.alternatives(analyzer_.normalize(text)))
+        if (auto q = word_query(alt)) words.push_back(*q);
+    return words.size() == 1 ? words.front() : Xapian::Query(Xapian::Query::OP_OR, words.begin(), words.end());
 }
 
 ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& db) const {

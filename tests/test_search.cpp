@@ -212,3 +212,21 @@ TEST_CASE_METHOD(Fixture, "a katakana word never matches inside a longer loanwor
     CHECK(run("アース").total == 0);
     CHECK(run("レアアース", 20).total >= 2);
 }
+
+TEST_CASE_METHOD(Fixture, "every variant pair finds the same sheets from either side", "[search]") {
+    // The pairs of issue 3: okurigana, long vowels, width and case, and dict/synonyms.tsv.
+    const std::pair<const char*, const char*> pairs[] = {
+        {"引継ぎ", "引き継ぎ"}, {"取組", "取り組み"}, {"受入れ", "受け入れ"}, {"モータ", "モーター"},
+        {"ＡＩ", "AI"}, {"ドローン", "無人航空機"}, {"EV", "電気自動車"}, {"省エネ", "省エネルギー"},
+        {"再エネ", "再生可能エネルギー"}, {"DX", "デジタルトランスフォーメーション"},
+        {"GX", "グリーントランスフォーメーション"}, {"CN", "カーボンニュートラル"}, {"中小", "中小企業"},
+        {"JETRO", "日本貿易振興機構"}, {"NEDO", "新エネルギー・産業技術総合開発機構"}, {"IPA", "情報処理推進機構"},
+        {"中小機構", "中小企業基盤整備機構"}, {"INPIT", "工業所有権情報・研修館"},
+    };
+    for (const auto& [a, b] : pairs) {
+        INFO(a << " / " << b);
+        const auto from_a = lines(run(a, 200)), from_b = lines(run(b, 200));
+        CHECK_FALSE(from_a.empty());
+        CHECK(from_a == from_b);
+    }
+}
