@@ -1,0 +1,458 @@
+// The nightly job (indexer/reindex.h): incremental runs, --full rebuilds with the atomic switch, the
+// mass-delete guard, failed files, the run lock and kill -9 safety. The corpus is the real one, split at
+// sheet boundaries into six files so that files can be changed, renamed and deleted one at a time.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/schema.h"
+#include "indexer/file_state.h"
+#include "indexer/index_writer.h"
+#include "indexer/reindex.h"
+#include "indexer/run_lock.h"
+#include "tests/test_support.h"
+
+using namespace yosan;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The corpus lines, cut into `parts` files at sheet boundaries: part0.txt ... partN.txt.
+std::vector<std::string> split_corpus(int parts) {
+    const std::string text = test::read_file(test::corpus_path());
+    std::vector<std::string> lines;
+    for (std::size_t start = 0; start < text.size();) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        lines.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    const auto& sheets = test::corpus_sheets();
+    std::vector<std::string> out;
+    std::size_t from = 0;  // 0-based line
+    for (int p = 1; p <= parts; ++p) {
+        const std::size_t to = p == parts ? lines.size() : sheets[sheets.size() * p / parts].first_line - 1;
+        std::string part;
+        for (std::size_t i = from; i < to; ++i) part.append(lines[i]).append("\n");
+        out.push_back(part);
+        from = to;
+    }
+    return out;
+}
+
+struct Corpus {
+    test::TempDir dir{"incremental"};
+    fs::path docs = dir.path() / "docs";
+    std::string index = dir.file("index");
+    Config config = test::test_config(index);
+
+    explicit Corpus(int parts = 6) {
+        fs::create_directories(docs);
+        const auto texts = split_corpus(parts);
+        for (std::size_t i = 0; i < texts.size(); ++i) write("part" + std::to_string(i) + ".txt", texts[i]);
+    }
+    void write(const std::string& name, const std::string& text) const {
+        std::ofstream(docs / name, std::ios::binary) << text;
+    }
+    std::string read(const std::string& name) const { return test::read_file((docs / name).string()); }
+
+    ReindexReport run(bool full = false, bool allow_mass_delete = false) const {
+        ReindexOptions o;
+        o.inputs = {docs.string()};
+        o.full = full;
+        o.allow_mass_delete = allow_mass_delete;
+        o.max_delete_share = 0.2;
+        return reindex(config, o);
+    }
+    Xapian::Database db() const { return Xapian::Database(index); }
+    // id → source file of every indexed sheet.
+    std::map<std::string, std::string> ids() const {
+        std::map<std::string, std::string> out;
+        Xapian::Database d = db();
+        for (auto it = d.postlist_begin(""); it != d.postlist_end(""); ++it) {
+            const auto j = nlohmann::json::parse(d.get_document(*it).get_data());
+            out[j["id"].get<std::string>()] = j["source"]["file"].get<std::string>();
+        }
+        return out;
+    }
+    std::size_t count_in(const std::string& name) const {
+        std::size_t n = 0;
+        for (const auto& [id, file] : ids()) n += fs::path(file).filename() == name;
+        return n;
+    }
+};
+
+std::string replace_first(std::string text, const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("sha256_hex matches FIPS 180-4 test vectors", "[index]") {
+    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    CHECK(sha256_hex(std::string(1000000, 'a')) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST_CASE("IdAllocator gives a full run the same ids as assign_ids", "[index]") {
+    std::vector<Sheet> sheets = test::corpus_sheets();
+    // Twins across files: the corpus twice, as two files.
+    std::vector<Sheet> second = test::corpus_sheets();
+    IdAllocator ids;
+    ids.keep_previous(sheets, {});
+    ids.keep_previous(second, {});
+    ids.assign_rest(sheets);
+    ids.assign_rest(second);
+    std::vector<Sheet> both = test::corpus_sheets();
+    both.insert(both.end(), test::corpus_sheets().begin(), test::corpus_sheets().end());
+    std::vector<Sheet*> ptrs;
+    for (Sheet& s : both) ptrs.push_back(&s);
+    assign_ids(ptrs);
+    for (std::size_t i = 0; i < sheets.size(); ++i) {
+        CHECK(sheets[i].id == both[i].id);
+        CHECK(second[i].id == both[sheets.size() + i].id);
+    }
+}
+
+TEST_CASE("IdAllocator keeps previous ids and never takes a reserved one", "[index]") {
+    const Sheet& s = test::corpus_sheets().front();
+    const std::string base = base_id(s);
+    SECTION("a twin in another, unchanged file keeps its id; the re-parsed one keeps its own") {
+        IdAllocator ids;
+        ids.reserve(base);  // the unchanged file holds the first twin
+        std::vector<Sheet> file{s};
+        ids.keep_previous(file, {base + "-2"});
+        ids.assign_rest(file);
+        CHECK(file[0].id == base + "-2");
+    }
+    SECTION("a sheet keeps its suffixed id after the twin that pushed it there is gone") {
+        IdAllocator ids;
+        std::vector<Sheet> file{s};
+        ids.keep_previous(file, {base + "-2"});
+        ids.assign_rest(file);
+        CHECK(file[0].id == base + "-2");
+    }
+    SECTION("a new twin gets the first free id") {
+        IdAllocator ids;
+        ids.reserve(base);
+        ids.reserve(base + "-2");
+        std::vector<Sheet> file{s};
+        ids.keep_previous(file, {});
+        ids.assign_rest(file);
+        CHECK(file[0].id == base + "-3");
+    }
+}
+
+TEST_CASE("incremental runs: add, no change, modify, rename, delete", "[index]") {
+    Corpus c;
+    const std::size_t total = test::corpus_sheets().size();
+
+    const ReindexReport first = c.run();
+    CHECK(first.committed);
+    CHECK(first.added == static_cast<int>(total));
+    CHECK(first.files_parsed == 6);
+    REQUIRE(c.db().get_doccount() == total);
+    const auto ids_before = c.ids();
+
+    SECTION("a run without changes parses nothing and writes nothing") {
+        const auto revision = c.db().get_revision();
+        const ReindexReport r = c.run();
+        CHECK_FALSE(r.committed);
+        CHECK(r.files_parsed == 0);
+        CHECK(r.files_skipped == 6);
+        CHECK(r.unchanged == static_cast<int>(total));
+        CHECK(r.added + r.updated + r.deleted == 0);
+        CHECK(r.exit_status() == 0);
+        CHECK(c.db().get_revision() == revision);
+        CHECK(r.summary().find("added 0, updated 0, deleted 0, unchanged " + std::to_string(total)) != std::string::npos);
+    }
+    SECTION("touching a file without changing it parses nothing") {
+        fs::last_write_time(c.docs / "part2.txt", fs::file_time_type::clock::now());
+        CHECK(c.run().files_parsed == 0);
+    }
+    SECTION("a modified file is re-parsed alone; only the changed sheet is rewritten") {
+        c.write("part2.txt", replace_first(c.read("part2.txt"), "事業目的", "事業目的\n夜間の再索引で見つかるべき追記です。"));
+        const ReindexReport r = c.run();
+        CHECK(r.committed);
+        CHECK(r.files_parsed == 1);
+        CHECK(r.files_skipped == 5);
+        CHECK(r.added == 0);
+        CHECK(r.deleted == 0);
+        CHECK(r.updated >= 1);  // the sheet itself, and those below it whose line numbers moved
+        CHECK(r.updated + r.unchanged == static_cast<int>(total));
+        CHECK(c.ids() == ids_before);
+        Xapian::Enquire e(c.db());
+        e.set_query(Xapian::Query(std::string(schema::kFile) + (c.docs / "part2.txt").string()));
+        CHECK(e.get_mset(0, 200).size() == c.count_in("part2.txt"));
+    }
+    SECTION("a renamed file moves its sheets under the same ids") {
+        const std::size_t n = c.count_in("part3.txt");
+        fs::rename(c.docs / "part3.txt", c.docs / "part3-renamed.txt");
+        const ReindexReport r = c.run();
+        CHECK(r.added == 0);
+        CHECK(r.deleted == 0);
+        CHECK(r.updated == static_cast<int>(n));
+        const auto after = c.ids();
+        CHECK(after.size() == ids_before.size());
+        for (const auto& [id, file] : after) {
+            REQUIRE(ids_before.count(id));
+            if (fs::path(ids_before.at(id)).filename() == "part3.txt") CHECK(fs::path(file).filename() == "part3-renamed.txt");
+        }
+    }
+    SECTION("a deleted file takes its sheets along") {
+        const std::size_t n = c.count_in("part5.txt");
+        fs::remove(c.docs / "part5.txt");
+        const ReindexReport r = c.run();
+        CHECK(r.deleted == static_cast<int>(n));
+        CHECK(r.unchanged == static_cast<int>(total - n));
+        CHECK(c.db().get_doccount() == total - n);
+        CHECK(c.count_in("part5.txt") == 0);
+        // The file's state went with it: putting it back adds the sheets again under the same ids.
+        c.write("part5.txt", split_corpus(6)[5]);
+        CHECK(c.run().added == static_cast<int>(n));
+        CHECK(c.ids() == ids_before);
+    }
+    SECTION("a new file is added without touching the others") {
+        c.write("other.txt", test::read_file(test::source_path("tests/fixtures/other-ministries.txt")));
+        const ReindexReport r = c.run();
+        CHECK(r.files_parsed == 1);
+        CHECK(r.added == 6);
+        CHECK(r.unchanged == static_cast<int>(total));
+    }
+}
+
+TEST_CASE("skipping unchanged files never changes the ids of twins in other files", "[index]") {
+    Corpus c(2);
+    c.write("part0z.txt", c.read("part0.txt"));  // every sheet of part0 gets a twin "-2"
+    c.run();
+    const auto before = c.ids();
+    std::map<std::string, std::string> copy_ids;
+    for (const auto& [id, file] : before)
+        if (fs::path(file).filename() == "part0z.txt") copy_ids[id] = file;
+    REQUIRE(!copy_ids.empty());
+    for (const auto& [id, file] : copy_ids) CHECK(id.find('-') != std::string::npos);
+
+    SECTION("changing the first of the twins") {
+        c.write("part0.txt", c.read("part0.txt") + "\n");
+        c.run();
+    }
+    SECTION("changing the second of the twins") {
+        c.write("part0z.txt", c.read("part0z.txt") + "\n");
+        c.run();
+    }
+    SECTION("a new third twin sorted before both") {
+        c.write("a-first.txt", c.read("part0.txt"));
+        c.run();
+        std::size_t third = 0;
+        for (const auto& [id, file] : c.ids()) third += fs::path(file).filename() == "a-first.txt" && id.ends_with("-3");
+        CHECK(third == copy_ids.size());
+    }
+    const auto after = c.ids();
+    for (const auto& [id, file] : before) {
+        REQUIRE(after.count(id));
+        CHECK(after.at(id) == file);
+    }
+}
+
+TEST_CASE("a file that cannot be read or parsed keeps its sheets", "[index]") {
+    Corpus c;
+    c.run();
+    const std::size_t total = c.db().get_doccount();
+    const std::size_t n = c.count_in("part1.txt");
+
+    c.write("binary.txt", std::string("\x7f" "ELF\0\0\0", 7));
+    c.write("part1.txt", c.read("part1.txt").append(std::string("\0\0", 2)));  // now binary
+    const ReindexReport r = c.run();
+    CHECK(r.failed_files.size() == 2);
+    CHECK(r.exit_status() == 3);
+    CHECK(c.db().get_doccount() == total);
+    CHECK(c.count_in("part1.txt") == n);
+
+    SECTION("once fixed, the file is current again") {
+        c.write("part1.txt", split_corpus(6)[1]);
+        const ReindexReport fixed = c.run();
+        // Back to the bytes the index was built from: its stored state matches, nothing to parse.
+        CHECK(fixed.files_parsed == 0);
+        CHECK(fixed.failed_files.size() == 1);  // binary.txt still
+        CHECK(fixed.updated + fixed.added == 0);
+        CHECK(fixed.unchanged == static_cast<int>(total));
+    }
+    SECTION("a --full rebuild copies the failed file's sheets over") {
+        const ReindexReport full = c.run(true);
+        CHECK(full.failed_files.size() == 2);
+        CHECK(c.db().get_doccount() == total);
+        CHECK(c.count_in("part1.txt") == n);
+    }
+}
+
+TEST_CASE("the mass-delete guard refuses to empty the index", "[index]") {
+    Corpus c;
+    c.run();
+    const std::size_t total = c.db().get_doccount();
+    fs::remove(c.docs / "part0.txt");
+    fs::remove(c.docs / "part1.txt");
+    const auto revision = c.db().get_revision();
+
+    SECTION("incremental") {
+        const ReindexReport r = c.run();
+        CHECK_FALSE(r.committed);
+        CHECK(r.exit_status() == kExitRefused);
+        CHECK(r.refused.find("--allow-mass-delete") != std::string::npos);
+        CHECK(c.db().get_revision() == revision);
+        CHECK(c.db().get_doccount() == total);
+        const ReindexReport allowed = c.run(false, true);
+        CHECK(allowed.committed);
+        CHECK(c.db().get_doccount() == total - static_cast<std::size_t>(allowed.deleted));
+    }
+    SECTION("a missing folder") {
+        fs::rename(c.docs, c.dir.path() / "unmounted");
+        const ReindexReport r = c.run();
+        CHECK(r.exit_status() == kExitRefused);
+        CHECK(r.missing_inputs.size() == 1);
+        CHECK(c.db().get_doccount() == total);
+    }
+    SECTION("--full") {
+        const ReindexReport r = c.run(true);
+        CHECK(r.exit_status() == kExitRefused);
+        CHECK(c.db().get_doccount() == total);
+        CHECK(fs::is_directory(c.index));  // never switched
+        CHECK(IndexLayout::inspect(c.index).stale_generations().empty());
+    }
+}
+
+TEST_CASE("a full rebuild (--full) writes beside the live index and switches atomically", "[index]") {
+    Corpus c;
+    c.run();  // a plain database directory, as a first run makes it
+    REQUIRE(fs::is_directory(c.index));
+    const std::size_t total = c.db().get_doccount();
+    const Synonyms synonyms = Synonyms::load(c.config.synonyms_path, test::analyzer());
+    Searcher searcher(c.config, test::analyzer(), test::bureaus(), synonyms);
+    SearchRequest q;
+    q.query = "蓄電池";
+    const auto hits = searcher.search(q).total;
+    REQUIRE(hits > 0);
+
+    const ReindexReport r = c.run(true);
+    CHECK(r.committed);
+    CHECK(r.added + r.updated + r.deleted == 0);  // the same sheets, compared with the live index
+    CHECK(r.unchanged == static_cast<int>(total));
+    REQUIRE(fs::is_regular_file(c.index));  // now a stub naming a generation directory
+    const IndexLayout l1 = IndexLayout::inspect(c.index);
+    CHECK(l1.kind == IndexLayout::Kind::stub);
+    CHECK(fs::path(l1.live_dir).filename() == "index.g1");
+    CHECK(c.db().get_doccount() == total);
+    // The searcher that had the old directory open still answers, and picks up the new index.
+    CHECK(searcher.search(q).total == hits);
+    CHECK(searcher.reopen());
+    CHECK(searcher.search(q).total == hits);
+
+    SECTION("a second --full replaces the generation and removes the old one") {
+        c.write("other.txt", test::read_file(test::source_path("tests/fixtures/other-ministries.txt")));
+        const ReindexReport r2 = c.run(true);
+        CHECK(r2.added == 6);
+        const IndexLayout l2 = IndexLayout::inspect(c.index);
+        CHECK(fs::path(l2.live_dir).filename() == "index.g2");
+        CHECK_FALSE(fs::exists(l1.live_dir));
+        CHECK(c.db().get_doccount() == total + 6);
+        CHECK(searcher.reopen());
+        CHECK(searcher.search(q).total == hits);
+    }
+    SECTION("incremental runs after --full update the live generation in place") {
+        const ReindexReport same = c.run();
+        CHECK_FALSE(same.committed);
+        CHECK(same.files_parsed == 0);  // --full stored the file states too
+        fs::remove(c.docs / "part4.txt");
+        const ReindexReport r2 = c.run();
+        CHECK(r2.deleted > 0);
+        CHECK(IndexLayout::inspect(c.index).live_dir == l1.live_dir);
+        CHECK(c.db().get_doccount() == total - static_cast<std::size_t>(r2.deleted));
+    }
+    SECTION("leftovers of a killed --full are cleaned up by the next run") {
+        fs::create_directories(c.dir.path() / "index.g7");
+        std::ofstream(c.dir.path() / "index.g7" / "junk") << "half written";
+        CHECK(IndexLayout::inspect(c.index).stale_generations().size() == 1);
+        c.run();
+        CHECK_FALSE(fs::exists(c.dir.path() / "index.g7"));
+        CHECK(fs::exists(l1.live_dir));
+    }
+}
+
+TEST_CASE("a second run while one holds the lock exits at once with status 4", "[index]") {
+    Corpus c(2);
+    const std::string config = test::source_path("config/yosan.toml");
+    const std::string cmd = test::binary("yosan-index") + " -c " + config + " --index " + c.index + " " + c.docs.string() + " 2>&1";
+    std::string out;
+    {
+        const RunLock held(c.index);
+        CHECK(test::run_command(cmd, &out) == 4);
+        CHECK(out.find("別の索引処理が実行中です") != std::string::npos);
+        CHECK(out.find("PID ") != std::string::npos);
+        CHECK_FALSE(fs::exists(c.index));  // it gave up before touching anything
+        CHECK_THROWS_AS(RunLock(c.index), LockHeldError);
+    }
+    // Released with its holder; the lock file stays and does not block.
+    CHECK(fs::exists(RunLock::lock_path(c.index)));
+    CHECK(test::run_command(cmd, &out) == 3);  // the corpus has parse warnings
+    CHECK(out.find("added " + std::to_string(test::corpus_sheets().size())) != std::string::npos);
+    CHECK(test::run_command(cmd.substr(0, cmd.size() - 5) + " --json 2>/dev/null", &out) == 0);
+    const auto j = nlohmann::json::parse(out);
+    CHECK(j["unchanged"] == test::corpus_sheets().size());
+    CHECK(j["committed"] == false);
+    CHECK(j["status"] == 0);
+}
+
+TEST_CASE("kill -9 in the middle of a large run leaves the previous index searchable", "[index][slow]") {
+    Corpus c(2);
+    const std::string config = test::source_path("config/yosan.toml");
+    const std::string base = test::binary("yosan-index") + " -c " + config + " --index " + c.index + " ";
+    std::string out;
+    REQUIRE(test::run_command(base + c.docs.string() + " 2>&1", &out) == 3);
+    const std::size_t before = c.db().get_doccount();
+    // Twelve more copies of the corpus: their sheets are twins of the first ones, with ids "-2" ... "-13".
+    const std::string text = test::read_file(test::corpus_path());
+    for (int i = 0; i < 12; ++i) c.write("copy" + std::to_string(i) + ".txt", text);
+    const bool full = GENERATE(false, true);
+    INFO((full ? "--full" : "incremental"));
+    const std::string log = c.dir.file("stderr.log");
+    // A low flush threshold: without the run's one transaction Xapian would commit every 50 documents.
+    const std::string cmd = "exec env XAPIAN_FLUSH_THRESHOLD=50 " + base + (full ? "--full " : "") + "--progress " +
+                            c.docs.string() + " >/dev/null 2>" + log;
+    pid_t pid = 0;
+    const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+    REQUIRE(::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) == 0);
+    // Wait until it has written a few hundred documents (no timing: the progress lines say where it is).
+    for (int i = 0; i < 6000 && test::read_file(log).find("progress: 索引 256/") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    INFO(test::read_file(log));
+    CHECK(WIFSIGNALED(status));
+
+    // Still the previous index, and searchable.
+    CHECK(c.db().get_doccount() == before);
+    const Synonyms synonyms = Synonyms::load(c.config.synonyms_path, test::analyzer());
+    Searcher searcher(c.config, test::analyzer(), test::bureaus(), synonyms);
+    SearchRequest q;
+    q.query = "蓄電池";
+    CHECK(searcher.search(q).total > 0);
+    // The next run is not blocked and completes.
+    CHECK(test::run_command(base + c.docs.string() + " 2>&1", &out) == 3);
+    INFO(out);
+    CHECK(c.db().get_doccount() == before * 13);
+    CHECK(IndexLayout::inspect(c.index).stale_generations().empty());
+}
