@@ -344,6 +344,13 @@ std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit
             parts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT,
                                Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(), terms.size()), 10.0);
     }
+    // Sheets whose titles share the words of this one (蓄電池, 半導体) come next.
+    std::vector<std::string> title_words;
+    for (const Token& t : analyzer_.analyze(self.title, 0, Analyzer::Mode::query))
+        if (t.indexed && t.pos.rfind("名詞", 0) == 0 && utf8_length(t.term) >= 2) title_words.push_back(std::string(schema::kTitle) + t.term);
+    if (!title_words.empty())
+        parts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT,
+                           Xapian::Query(Xapian::Query::OP_OR, title_words.begin(), title_words.end()), 2.0);
     Xapian::Enquire enquire(db_);
     Xapian::RSet rset;
     rset.add_document(did);
