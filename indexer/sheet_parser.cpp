@@ -234,8 +234,8 @@ ParseResult SheetParser::parse(std::string_view text, const std::string& file) c
         if (end == text.size()) break;
         start = end + 1;
     }
-    const auto warn = [&](std::size_t index, std::string message) {
-        result.warnings.push_back({file, static_cast<std::uint32_t>(index + 1), std::move(message)});
+    const auto warn = [&](std::size_t index, std::string message, bool skipped = true) {
+        result.warnings.push_back({file, static_cast<std::uint32_t>(index + 1), std::move(message), skipped});
     };
     const auto is_blank = [&](std::size_t i) { return lines[i].clean.empty(); };
     const auto is_org = [&](std::size_t i) { return bureaus_.parse_line(lines[i].clean, "").has_value(); };
@@ -329,7 +329,7 @@ ParseResult SheetParser::parse(std::string_view text, const std::string& file) c
         s.parent = std::string(trim(s.parent));
         if (auto sub = split_sub_label(title)) s.sub_label = sub->first, title = sub->second;
         s.title = title;
-        if (title.empty()) warn(a.start, "題名がありません（PDF からの変換で失われた可能性があります）");
+        if (title.empty()) warn(a.start, "題名がありません（PDF からの変換で失われた可能性があります）", false);
 
         // Header: budget, organisation lines and notes up to the first heading.
         std::size_t i = a.start;
@@ -410,7 +410,7 @@ ParseResult SheetParser::parse(std::string_view text, const std::string& file) c
             }
         }
         if (!s.budget_line && s.allocations.empty())
-            warn(a.start, "予算額の行がありません（金額なしで登録します）");
+            warn(a.start, "予算額の行がありません（金額なしで登録します）", false);
         if (s.sections.empty()) warn(a.start, "本文（事業目的・事業概要など）がありません。シートが途中で切れている可能性があります");
         result.sheets.push_back(std::move(s));
     }

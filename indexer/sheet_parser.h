@@ -21,6 +21,10 @@ struct ParseWarning {
     std::string file;
     std::uint32_t line = 0;
     std::string message;  // for staff, in Japanese
+    // True when something in the file was not indexed as written (an amount that cannot be read, a sheet
+    // cut short, lines outside any sheet): the run is partial. False for a notice about a sheet that is
+    // indexed whole but lacks something in the source itself (no title, no budget line).
+    bool skipped = true;
     std::string describe() const { return file + ":" + std::to_string(line) + ": " + message; }
 };
 

@@ -331,3 +331,19 @@ TEST_CASE("bad files are refused with the file and line", "[parser]") {
     // A BOM and CRLF line ends are accepted.
     CHECK(read_sheet_file(write("crlf.txt", "\xEF\xBB\xBF題名\r\n令和7年度予算額 1億円\r\n")) == "題名\n令和7年度予算額 1億円\n");
 }
+
+TEST_CASE("notices and skips are told apart", "[parser]") {
+    SheetParser parser(test::bureaus());
+    ParseResult corpus = parser.parse(read_sheet_file(test::corpus_path()), test::corpus_path());
+    // The corpus's only warnings are about the title-less sheet at line 792: notices, nothing skipped.
+    REQUIRE(corpus.warnings.size() == 2);
+    for (const ParseWarning& w : corpus.warnings) {
+        CHECK(w.line == 792);
+        CHECK_FALSE(w.skipped);
+    }
+    const std::string file = test::source_path("tests/fixtures/other-ministries.txt");
+    ParseResult other = parser.parse(read_sheet_file(file), file);
+    int skipped = 0;
+    for (const ParseWarning& w : other.warnings) skipped += w.skipped;
+    CHECK(skipped == 2);  // the unreadable amount (line 63) and the truncated sheet (line 75)
+}
