@@ -7,13 +7,13 @@
 #include <fstream>
 #include <iostream>
 #include <list>
-#include <unordered_map>
 #include <mutex>
 #include <optional>
 #include <pthread.h>
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include <boost/program_options.hpp>
 #include <httplib.h>
@@ -72,18 +72,16 @@ private:
     int status_;
 };
 
-std::string dump(const json& body);
+// error_handler_t::replace: a sheet with a broken byte must not turn a whole answer into an exception.
+std::string dump(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 void send_json_text(httplib::Response& res, int status, std::string body) {
     res.status = status;
-    // error_handler_t::replace (in dump): a sheet with a broken byte must not turn an answer into an error.
     res.set_content(std::move(body), "application/json; charset=utf-8");
     res.set_header("Cache-Control", "no-store");
 }
 
 void send_json(httplib::Response& res, int status, const json& body) {
-    res.status = status;
-    // error_handler_t::replace: a sheet with a broken byte must not turn a whole answer into an exception.
     send_json_text(res, status, dump(body));
 }
 
@@ -311,8 +309,6 @@ std::string generation(Searcher& s) {
         return {};
     }
 }
-
-std::string dump(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 json facet_json(const std::vector<FacetValue>& values, const std::vector<std::string>& selected) {
     json arr = json::array();
