@@ -1,10 +1,23 @@
 #include "core/analyzer.h"
 
+#include <optional>
+
 #include <mecab.h>
 
 #include "core/error.h"
 
 namespace yosan {
+
+// A tagger and a lattice of one model, made once per analyze() call: creating them per line costs more
+// than tagging a short line.
+struct Analyzer::Session {
+    explicit Session(MeCab::Model& model) : tagger(model.createTagger()), lattice(model.createLattice()) {
+        if (!tagger || !lattice) throw AnalysisError("MeCab のタガーを作成できません");
+    }
+    std::unique_ptr<MeCab::Tagger> tagger;
+    std::unique_ptr<MeCab::Lattice> lattice;
+};
+
 
 DictionaryKind parse_dictionary_kind(const std::string& name) {
     if (name == "unidic") return DictionaryKind::unidic;
@@ -97,13 +110,14 @@ Analyzer::~Analyzer() = default;
 std::vector<Token> Analyzer::analyze(std::string_view text, std::uint32_t first_position, Mode mode) const {
     std::vector<Token> tokens;
     std::uint32_t position = first_position;
+    Session session(*model_);
     std::size_t start = 0;
     while (start <= text.size()) {
         std::size_t end = text.find('\n', start);
         if (end == std::string_view::npos) end = text.size();
         std::string_view line = text.substr(start, end - start);
         if (!trim(line).empty()) {
-            analyze_line(line, start, position, mode, tokens);
+            analyze_line(session, line, start, position, mode, tokens);
             ++position;  // a gap, so that a phrase never spans a line break
         }
         start = end + 1;
@@ -121,13 +135,12 @@ struct RawToken {
     bool user_word;  // from dict/user.csv
 };
 
-std::vector<RawToken> tag(MeCab::Model& model, std::string_view text, std::size_t base, bool unidic) {
-    std::unique_ptr<MeCab::Tagger> tagger(model.createTagger());
-    std::unique_ptr<MeCab::Lattice> lattice(model.createLattice());
-    if (!tagger || !lattice) throw AnalysisError("MeCab のタガーを作成できません");
+std::vector<RawToken> tag(Analyzer::Session& session, std::string_view text, std::size_t base, bool unidic) {
+    MeCab::Tagger* tagger = session.tagger.get();
+    MeCab::Lattice* lattice = session.lattice.get();
     const std::string sentence(text);
     lattice->set_sentence(sentence.c_str(), sentence.size());
-    if (!tagger->parse(lattice.get())) throw AnalysisError(std::string("MeCab の解析に失敗しました: ") + lattice->what());
+    if (!tagger->parse(lattice)) throw AnalysisError(std::string("MeCab の解析に失敗しました: ") + lattice->what());
     std::vector<RawToken> out;
     for (const MeCab::Node* node = lattice->bos_node(); node; node = node->next) {
         if (node->stat == MECAB_BOS_NODE || node->stat == MECAB_EOS_NODE || node->length == 0) continue;
@@ -160,8 +173,8 @@ std::vector<RawToken> tag(MeCab::Model& model, std::string_view text, std::size_
 
 }  // namespace
 
-void Analyzer::analyze_line(std::string_view line, std::size_t line_offset, std::uint32_t& position, Mode mode,
-                            std::vector<Token>& out) const {
+void Analyzer::analyze_line(Session& session, std::string_view line, std::size_t line_offset,
+                            std::uint32_t& position, Mode mode, std::vector<Token>& out) const {
     const NormalizedText norm = normalize_for_search(line, options_.char_fixes);
     const bool unidic = options_.dictionary == DictionaryKind::unidic;
     const auto place = [&](Token t, std::size_t nbegin, std::size_t nend, std::uint32_t pos) {
@@ -171,7 +184,8 @@ void Analyzer::analyze_line(std::string_view line, std::size_t line_offset, std:
         t.position = pos;
         out.push_back(std::move(t));
     };
-    for (RawToken& r : tag(*model_, norm.text, 0, unidic)) {
+    std::optional<Session> base_session;  // only for lines holding a user-dictionary word
+    for (RawToken& r : tag(session, norm.text, 0, unidic)) {
         if (!r.user_word || !base_model_) {
             place(std::move(r.token), r.nbegin, r.nend, position++);
             continue;
@@ -179,7 +193,8 @@ void Analyzer::analyze_line(std::string_view line, std::size_t line_offset, std:
         // A word from the user dictionary stands whole at its first position; its parts, as the system
         // dictionary alone splits it, follow from the same position, so that 5G still finds ポスト5G and
         // a phrase over the whole word and what follows it keeps its spacing.
-        const auto parts = tag(*base_model_, std::string_view(norm.text).substr(r.nbegin, r.nend - r.nbegin), r.nbegin, unidic);
+        if (!base_session) base_session.emplace(*base_model_);
+        const auto parts = tag(*base_session, std::string_view(norm.text).substr(r.nbegin, r.nend - r.nbegin), r.nbegin, unidic);
         const std::uint32_t first = position;
         place(std::move(r.token), r.nbegin, r.nend, first);
         // Katakana parts next to katakana are a loanword compound's pieces (レア|アース of レアアース):

@@ -68,9 +68,12 @@ public:
     std::string normalize(std::string_view text) const { return yosan::normalize(text, options_.char_fixes); }
     const AnalyzerOptions& options() const { return options_; }
 
+    // A MeCab tagger and lattice, one per analyze() call (defined in analyzer.cpp).
+    struct Session;
+
 private:
-    void analyze_line(std::string_view line, std::size_t line_offset, std::uint32_t& position, Mode mode,
-                      std::vector<Token>& out) const;
+    void analyze_line(Session& session, std::string_view line, std::size_t line_offset, std::uint32_t& position,
+                      Mode mode, std::vector<Token>& out) const;
     AnalyzerOptions options_;
     std::unique_ptr<MeCab::Model> model_;       // with the user dictionary
     std::unique_ptr<MeCab::Model> base_model_;  // without it, to split user words into their parts

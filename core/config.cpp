@@ -36,8 +36,9 @@ CharMap load_char_map(const std::string& path) {
         if (tab == std::string_view::npos) throw ConfigError("タブ区切りで 2 列にしてください", path + ":" + std::to_string(n));
         std::string_view from = trim(t.substr(0, tab)), to = trim(t.substr(tab + 1));
         if (auto hash = to.find('#'); hash != std::string_view::npos) to = trim(to.substr(0, hash));
-        if (utf8_length(from) != 1 || utf8_length(to) != 1)
-            throw ConfigError("1 文字ずつ書いてください", path + ":" + std::to_string(n));
+        // One character each, of the same UTF-8 length, so that byte offsets into the text stay valid.
+        if (utf8_length(from) != 1 || utf8_length(to) != 1 || from.size() != to.size())
+            throw ConfigError("同じ種類の 1 文字ずつ書いてください", path + ":" + std::to_string(n));
         std::size_t i = 0, k = 0;
         map[next_code_point(from, i)] = next_code_point(to, k);
     }

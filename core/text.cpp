@@ -1,6 +1,8 @@
 #include "core/text.h"
 
 #include <algorithm>
+#include <unicode/bytestream.h>
+#include <unicode/edits.h>
 #include <unicode/normalizer2.h>
 #include <unicode/unistr.h>
 
@@ -124,56 +126,47 @@ const icu::Normalizer2& instance(bool casefold) {
     return *n;
 }
 
-// Normalises one chunk of code points and appends the UTF-8 result.
-void normalize_chunk(const icu::Normalizer2& norm, const std::u32string& chunk, std::string& out) {
-    icu::UnicodeString in;
-    for (char32_t cp : chunk) in.append(static_cast<UChar32>(cp));
-    UErrorCode status = U_ZERO_ERROR;
-    icu::UnicodeString result = norm.normalize(in, status);
-    if (U_FAILURE(status)) throw AnalysisError(std::string("ICU normalisation failed: ") + u_errorName(status));
-    result.toUTF8String(out);
-}
-
 NormalizedText normalize_with(const icu::Normalizer2& norm, std::string_view original, const CharMap& fixes) {
     NormalizedText r;
     r.orig_size = original.size();
-    r.text.reserve(original.size());
-    std::u32string chunk;
-    std::size_t chunk_orig = 0;
-    const auto flush = [&] {
-        if (chunk.empty()) return;
-        r.norm_starts.push_back(r.text.size());
-        r.orig_starts.push_back(chunk_orig);
-        // Plain ASCII that is already normal (digits, lower-case letters) needs no ICU round trip.
-        if (chunk.size() == 1 && chunk[0] < 0x80 && !(chunk[0] >= 'A' && chunk[0] <= 'Z')) {
-            r.text += static_cast<char>(chunk[0]);
-        } else {
-            normalize_chunk(norm, chunk, r.text);
+    std::string fixed;
+    if (!fixes.empty()) {
+        fixed.reserve(original.size());
+        for (std::size_t i = 0; i < original.size();) {
+            const std::size_t at = i;
+            const char32_t cp = next_code_point(original, i);
+            auto f = fixes.find(cp);
+            if (f == fixes.end()) fixed.append(original.substr(at, i - at));
+            else append_utf8(fixed, f->second);
         }
-        chunk.clear();
-    };
-    for (std::size_t i = 0; i < original.size();) {
-        const std::size_t at = i;
-        char32_t cp = next_code_point(original, i);
-        if (auto f = fixes.find(cp); f != fixes.end()) cp = f->second;
-        if (!chunk.empty() && norm.hasBoundaryBefore(static_cast<UChar32>(cp))) flush();
-        if (chunk.empty()) chunk_orig = at;
-        chunk.push_back(cp);
+        original = fixed;  // same byte length: load_char_map allows only same-length fixes
     }
-    flush();
+    icu::Edits edits;
+    UErrorCode status = U_ZERO_ERROR;
+    icu::StringByteSink<std::string> sink(&r.text, static_cast<int32_t>(original.size()));
+    norm.normalizeUTF8(0, icu::StringPiece(original.data(), static_cast<int32_t>(original.size())), sink, &edits, status);
+    if (U_FAILURE(status)) throw AnalysisError(std::string("ICU normalisation failed: ") + u_errorName(status));
+    for (auto it = edits.getFineIterator(); it.next(status);)
+        r.spans.push_back({static_cast<std::size_t>(it.destinationIndex()), static_cast<std::size_t>(it.sourceIndex()),
+                           static_cast<std::size_t>(it.newLength()), static_cast<std::size_t>(it.oldLength()),
+                           static_cast<bool>(it.hasChange())});
     return r;
 }
 
 }  // namespace
 
 std::pair<std::size_t, std::size_t> NormalizedText::to_original(std::size_t begin, std::size_t end) const {
-    if (norm_starts.empty()) return {0, 0};
-    // The chunk containing `begin`, and the first chunk starting at or after `end`.
-    auto b = std::upper_bound(norm_starts.begin(), norm_starts.end(), begin) - norm_starts.begin() - 1;
-    auto e = std::lower_bound(norm_starts.begin(), norm_starts.end(), end) - norm_starts.begin();
-    const std::size_t ob = orig_starts[std::max<std::ptrdiff_t>(b, 0)];
-    const std::size_t oe = e < static_cast<std::ptrdiff_t>(orig_starts.size()) ? orig_starts[e] : orig_size;
-    return {ob, oe};
+    if (spans.empty()) return {begin, end};  // nothing changed
+    // The span holding `begin`, and the span holding the last byte before `end`.
+    const auto holding = [&](std::size_t at) {
+        auto it = std::upper_bound(spans.begin(), spans.end(), at, [](std::size_t x, const Span& s) { return x < s.norm; });
+        return it == spans.begin() ? it : std::prev(it);
+    };
+    const Span& b = *holding(begin);
+    const Span& e = *holding(end > begin ? end - 1 : begin);
+    const std::size_t ob = b.changed ? b.orig : b.orig + (begin - b.norm);
+    const std::size_t oe = e.changed ? e.orig + e.orig_len : e.orig + (end - e.norm);
+    return {ob, std::min(oe, orig_size)};
 }
 
 NormalizedText normalize_for_search(std::string_view original, const CharMap& fixes) {

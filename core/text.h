@@ -31,16 +31,20 @@ std::string hiragana_to_katakana(std::string_view s);
 std::vector<std::string> kanji_bigrams(std::string_view run);
 
 // Known character-level corrections applied before normalisation, such as the PDF extraction error 鈳 for
-// 鉱. Each maps one code point to one code point, so offsets stay aligned.
+// 鉱. Each maps one code point to one of the same UTF-8 length, so byte offsets stay aligned.
 using CharMap = std::map<char32_t, char32_t>;
 
-// The result of normalising a text: the normalised UTF-8 and, for every normalisation chunk, where it
-// starts in both texts. A chunk is a run of code points that ICU normalises as a unit, so any byte range
-// of the normalised text that starts and ends at chunk edges maps back to an exact range of the original.
+// The result of normalising a text: the normalised UTF-8 and ICU's record of the edits, as spans that are
+// either unchanged (offsets map one to one) or changed as a unit (ＡＩ → ai). Any byte range of the
+// normalised text maps back to the original range that produced it.
 struct NormalizedText {
+    struct Span {
+        std::size_t norm, orig;            // where the span starts in `text` and in the original
+        std::size_t norm_len, orig_len;
+        bool changed;
+    };
     std::string text;
-    std::vector<std::size_t> norm_starts;  // ascending; chunk k starts at norm_starts[k] in `text`
-    std::vector<std::size_t> orig_starts;  // ... and at orig_starts[k] in the original
+    std::vector<Span> spans;  // ascending, covering both texts
     std::size_t orig_size = 0;
 
     // The original byte range covering normalised bytes [begin, end).

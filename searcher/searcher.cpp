@@ -290,9 +290,10 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPatter
             // Lines that match more of the query first, then more often.
             const int score = distinct * 100 + static_cast<int>(marks.size());
             if (score > best.score) best = {score, sec, line, marks};
-            if (patterns.empty()) break;
+            if (patterns.empty() || distinct == static_cast<int>(patterns.size())) break;
         }
-        if (patterns.empty() && best.section) break;
+        // No line can do better than one matching every pattern; stop analysing there.
+        if (best.section && (patterns.empty() || best.score / 100 == static_cast<int>(patterns.size()))) break;
     }
     Snippet out;
     if (!best.section) return out;
