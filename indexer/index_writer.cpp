@@ -106,7 +106,9 @@ std::string IndexLayout::next_generation() const {
 void IndexLayout::switch_to(const std::string& new_dir) const {
     const fs::path p(path);
     const fs::path parent = p.parent_path().empty() ? fs::path(".") : p.parent_path();
-    const std::string tmp = std::string(path).append(".stub.tmp");
+    // When the path is still a directory, the stub is written under the name the old directory will get
+    // (generation 0), and the two are exchanged; otherwise under a temporary name renamed over the stub.
+    const std::string tmp = std::string(path).append(kind == Kind::directory ? ".g0" : ".stub.tmp");
     {
         std::ofstream out(tmp, std::ios::trunc);
         out << "auto " << fs::path(new_dir).filename().string() << "\n";
@@ -114,28 +116,17 @@ void IndexLayout::switch_to(const std::string& new_dir) const {
         if (!out) throw IndexError("索引のスタブファイルを書けません", tmp);
     }
     fsync_path(tmp, O_RDONLY);
-    if (kind == Kind::directory) {
-        // A directory cannot be rename()d over by a file; exchange the two names in one step instead.
-        if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) != 0) {
-            const int err = errno;
-            fs::remove(tmp);
-            throw IndexError(std::string("索引を切り替えられません: ").append(std::strerror(err)), path);
-        }
-        fsync_path(parent, O_RDONLY | O_DIRECTORY);
-        std::error_code ec;
-        fs::remove_all(tmp, ec);  // now the old database directory
-        return;
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int rc = kind == Kind::directory ? ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE)
+                                           : ::rename(tmp.c_str(), path.c_str());
+    if (rc != 0) {
         const int err = errno;
-        fs::remove(tmp);
+        std::error_code ec;
+        fs::remove(tmp, ec);
         throw IndexError(std::string("索引を切り替えられません: ").append(std::strerror(err)), path);
     }
     fsync_path(parent, O_RDONLY | O_DIRECTORY);
-    if (kind == Kind::stub && fs::path(live_dir).lexically_normal() != fs::path(new_dir).lexically_normal()) {
-        std::error_code ec;
-        fs::remove_all(live_dir, ec);
-    }
+    // The previous database stays until the next run starts (stale_generations): a searcher that checked
+    // the stub just before the switch may still re-open it by path a moment later.
 }
 
 IndexWriter::IndexWriter(const std::string& path, const DocumentBuilder& builder) : builder_(builder) {

@@ -11,10 +11,12 @@
 // live one, commits it, and then switches atomically: it writes a temporary stub and rename(2)s it over the
 // path. When the path is still a plain directory (the first --full on an index made by incremental runs)
 // renameat2(RENAME_EXCHANGE) swaps the directory and the stub in one step, so there is no moment without
-// an index. The previous database is then deleted; a searcher that still has it open keeps reading the
-// unlinked files until it reopens (searcher/searcher.h re-opens when the stub's mtime changes).
-// Generation directories that no stub names are leftovers of a killed --full and are removed by the next
-// run (which holds the run lock, see run_lock.h).
+// an index (the old directory becomes generation 0, var/index.g0). The previous database is kept until the
+// next run starts, which deletes every generation the stub does not name: a searcher that looked at the
+// stub just before the switch may still re-open the old database by its path a moment later, and one that
+// holds it open keeps reading (searcher/searcher.h re-opens when the stub's mtime changes). The same
+// clean-up removes what a killed --full left behind. Runs hold the run lock (run_lock.h), so no run ever
+// deletes a generation another run is writing. Disk: up to two copies of the index between runs.
 //
 // ## Atomicity
 // An IndexWriter opened with begin() collects every change in one Xapian transaction. Without it Xapian
@@ -57,8 +59,8 @@ struct IndexLayout {
     std::vector<std::string> stale_generations() const;
     // A fresh generation directory name (does not exist yet).
     std::string next_generation() const;
-    // Makes `new_dir` (a committed database beside the path) the live index atomically, then deletes the
-    // previous database. Throws IndexError when the switch fails; the old index then stays live.
+    // Makes `new_dir` (a committed database beside the path) the live index atomically; the previous one
+    // stays until the next run. Throws IndexError when the switch fails; the old index then stays live.
     void switch_to(const std::string& new_dir) const;
 };
 

@@ -10,6 +10,10 @@
 #include <set>
 #include <thread>
 
+#include <atomic>
+#include <mutex>
+
+#include <httplib.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +24,7 @@
 #include "indexer/index_writer.h"
 #include "indexer/reindex.h"
 #include "indexer/run_lock.h"
+#include "searcher/server.h"
 #include "tests/test_support.h"
 
 using namespace yosan;
@@ -360,13 +365,20 @@ TEST_CASE("a full rebuild (--full) writes beside the live index and switches ato
     CHECK(searcher.reopen());
     CHECK(searcher.search(q).total == hits);
 
-    SECTION("a second --full replaces the generation and removes the old one") {
+    // The old directory was kept as generation 0 until the next run.
+    CHECK(fs::exists(c.dir.file("index.g0") + "/iamglass"));
+
+    SECTION("a second --full replaces the generation; the next run removes the old ones") {
         c.write("other.txt", test::read_file(test::source_path("tests/fixtures/other-ministries.txt")));
         const ReindexReport r2 = c.run(true);
         CHECK(r2.added == 6);
         const IndexLayout l2 = IndexLayout::inspect(c.index);
         CHECK(fs::path(l2.live_dir).filename() == "index.g2");
+        CHECK(fs::exists(l1.live_dir));
+        c.run();
         CHECK_FALSE(fs::exists(l1.live_dir));
+        CHECK_FALSE(fs::exists(c.dir.file("index.g0")));
+        CHECK(fs::exists(l2.live_dir));
         CHECK(c.db().get_doccount() == total + 6);
         CHECK(searcher.reopen());
         CHECK(searcher.search(q).total == hits);
@@ -384,7 +396,7 @@ TEST_CASE("a full rebuild (--full) writes beside the live index and switches ato
     SECTION("leftovers of a killed --full are cleaned up by the next run") {
         fs::create_directories(c.dir.path() / "index.g7");
         std::ofstream(c.dir.path() / "index.g7" / "junk") << "half written";
-        CHECK(IndexLayout::inspect(c.index).stale_generations().size() == 1);
+        CHECK(IndexLayout::inspect(c.index).stale_generations().size() == 2);  // g0 (the old directory) and g7
         c.run();
         CHECK_FALSE(fs::exists(c.dir.path() / "index.g7"));
         CHECK(fs::exists(l1.live_dir));
@@ -455,4 +467,73 @@ TEST_CASE("kill -9 in the middle of a large run leaves the previous index search
     INFO(out);
     CHECK(c.db().get_doccount() == before * 13);
     CHECK(IndexLayout::inspect(c.index).stale_generations().empty());
+}
+
+TEST_CASE("the server answers throughout re-indexing, and picks up each new index by itself", "[index][http]") {
+    Corpus c;
+    c.run();
+    ServerOptions options;
+    options.port = 0;
+    options.cache_entries = 0;  // every request goes to the index
+    HttpServer server(c.config, options);
+    const int port = server.bind();
+    std::thread serving([&] { server.run(); });
+    for (int i = 0; i < 500 && !server.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(server.running());
+
+    std::atomic<bool> done{false};
+    std::atomic<int> requests{0}, failures{0};
+    std::mutex m;
+    std::string first_failure;
+    std::thread client([&] {
+        httplib::Client cli("127.0.0.1", port);
+        const std::string q = "/api/search?q=%E8%93%84%E9%9B%BB%E6%B1%A0";  // 蓄電池
+        while (!done) {
+            auto r = cli.Get(q.c_str());
+            bool ok = r && r->status == 200;
+            if (ok) {
+                const auto j = nlohmann::json::parse(r->body, nullptr, false);
+                ok = !j.is_discarded() && j.contains("hits") && !j["hits"].empty();
+            }
+            if (!ok) {
+                ++failures;
+                const std::lock_guard lock(m);
+                if (first_failure.empty()) first_failure = r ? std::to_string(r->status) + " " + r->body : "no answer";
+            }
+            ++requests;
+        }
+    });
+    // Each step waits until the client has been answered a few more times, so that requests overlap every
+    // kind of run (no timing involved).
+    const auto some_requests = [&] {
+        const int target = requests + 3;
+        while (requests < target && failures == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    };
+    some_requests();
+    c.write("other.txt", test::read_file(test::source_path("tests/fixtures/other-ministries.txt")));
+    c.run();  // incremental, in place
+    some_requests();
+    c.run(true);  // --full: the directory becomes a stub
+    some_requests();
+    c.write("part2.txt", replace_first(c.read("part2.txt"), "事業目的", "事業目的\n追記。"));
+    c.run();  // incremental on the live generation
+    some_requests();
+    c.run(true);  // --full again: generation 2
+    some_requests();
+    fs::remove(c.docs / "other.txt");
+    c.run();  // a deletion; also removes the old generations
+    some_requests();
+    done = true;
+    client.join();
+    INFO(first_failure);
+    CHECK(failures == 0);
+    CHECK(requests > 0);
+
+    // The server sees the last commit without a restart.
+    httplib::Client cli("127.0.0.1", port);
+    auto health = cli.Get("/healthz");
+    REQUIRE(health);
+    CHECK(nlohmann::json::parse(health->body)["sheets"] == c.db().get_doccount());
+    server.stop();
+    serving.join();
 }

@@ -1,0 +1,52 @@
+// Fuzz target: arbitrary bytes as a search query, through QueryParser::parse and a real Xapian search on a
+// small in-memory index of the first sheets of the corpus.
+//
+// A UsageError (a query too long or with too many items) is the expected answer to some inputs; anything
+// else thrown, or a query Xapian refuses, is a bug and aborts.
+#include <cstdlib>
+#include <string>
+
+#include <xapian.h>
+
+#include "core/error.h"
+#include "fuzz/fuzz_common.h"
+#include "indexer/document_builder.h"
+#include "indexer/sheet_parser.h"
+#include "searcher/query_parser.h"
+
+using namespace yosan;
+
+namespace {
+
+const Xapian::Database& database() {
+    static const Xapian::Database db = [] {
+        Xapian::WritableDatabase w(std::string(), Xapian::DB_BACKEND_INMEMORY);
+        const std::string corpus = std::string(YOSAN_SOURCE_DIR).append("/data/meti-budget-sheets-r7.txt");
+        ParseResult r = SheetParser(fuzz::bureaus()).parse(read_sheet_file(corpus), corpus);
+        std::vector<Sheet*> ptrs;
+        for (Sheet& s : r.sheets) ptrs.push_back(&s);
+        assign_ids(ptrs);
+        const DocumentBuilder builder(fuzz::analyzer(), fuzz::config());
+        for (std::size_t i = 0; i < r.sheets.size() && i < 12; ++i) w.add_document(builder.build(r.sheets[i]));
+        return Xapian::Database(w);
+    }();
+    return db;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size > 4096) return -1;
+    static const Synonyms synonyms = Synonyms::load(fuzz::config().synonyms_path, fuzz::analyzer());
+    static const QueryParser parser(fuzz::analyzer(), fuzz::bureaus(), synonyms, fuzz::config());
+    const std::string text(reinterpret_cast<const char*>(data), size);
+    try {
+        const ParsedQuery q = parser.parse(text, database());
+        Xapian::Enquire enquire(database());
+        enquire.set_query(q.query);
+        enquire.get_mset(0, 10);
+    } catch (const UsageError&) {
+        return 0;  // the documented answer to an absurd query
+    }
+    return 0;
+}
