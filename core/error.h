@@ -21,6 +21,8 @@ public:
     const std::string& context() const { return context_; }
     // "context: message", or just the message when there is no context.
     std::string describe() const { return context_.empty() ? message_ : context_ + ": " + message_; }
+    // The exit status of a program that stops on this error (see core/cli.h).
+    virtual int exit_status() const { return 1; }
 
 private:
     std::string message_;
@@ -30,7 +32,9 @@ private:
 // The caller asked for something malformed: a bad flag, an unknown sort order, an unparseable amount.
 // CLI exit status 2, HTTP 400.
 class UsageError : public Error {
+public:
     using Error::Error;
+    int exit_status() const override { return 2; }
 };
 
 // A configuration file or dictionary that cannot be read or is inconsistent.

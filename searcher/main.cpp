@@ -8,6 +8,7 @@
 #include <boost/program_options.hpp>
 
 #include "core/bureaus.h"
+#include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "searcher/searcher.h"
@@ -89,16 +90,7 @@ int run_search(int argc, char** argv) {
     po::positional_options_description pos;
     pos.add("query", -1);
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        throw UsageError(e.what());
-    }
-    if (vm.count("help")) {
-        std::cout << opts << "\n";
-        return 0;
-    }
+    if (!parse_command_line(argc, argv, opts, &pos, vm)) return 0;
     SearchRequest req;
     if (vm.count("query"))
         for (const std::string& w : vm["query"].as<std::vector<std::string>>()) req.query += (req.query.empty() ? "" : " ") + w;
@@ -126,8 +118,7 @@ int run_search(int argc, char** argv) {
     req.limit = limit;
     req.offset = offset;
 
-    Config config = Config::load(config_path);
-    if (!index_path.empty()) config.index_path = index_path;
+    const Config config = load_config(config_path, index_path);
     for (int b : buckets)
         if (b < 0 || b >= config.buckets.count())
             throw UsageError("金額帯の番号は 0〜" + std::to_string(config.buckets.count() - 1) + " です", "--bucket");
@@ -144,20 +135,8 @@ int run_search(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    try {
+    return run_guarded("yosan-search", [&] {
         if (argc > 1 && std::string(argv[1]) == "serve") return run_server(argc - 1, argv + 1);
         return run_search(argc, argv);
-    } catch (const UsageError& e) {
-        std::cerr << "yosan-search: " << e.describe() << "\n";
-        return 2;
-    } catch (const Error& e) {
-        std::cerr << "yosan-search: " << e.describe() << "\n";
-        return 1;
-    } catch (const Xapian::Error& e) {
-        std::cerr << "yosan-search: Xapian: " << e.get_description() << "\n";
-        return 1;
-    } catch (const std::exception& e) {
-        std::cerr << "yosan-search: " << e.what() << "\n";
-        return 1;
-    }
+    });
 }
