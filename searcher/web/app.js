@@ -20,6 +20,9 @@
 
   const $ = (id) => document.getElementById(id);
   let sequence = 0; // answers to superseded requests are dropped
+  // The control to give the focus back to once the page is redrawn (a keyboard user toggling a facet
+  // must not be thrown back to the top of the page).
+  let refocus = null;
   const expanded = new Set(); // facets the user unfolded
 
   // --- URL state -----------------------------------------------------------------------------------
@@ -152,7 +155,7 @@
       if (selected.length) {
         group.append(el('button', {
           type: 'button', class: 'clear', text: 'クリア', 'aria-label': title + 'の絞り込みをクリア',
-          onclick: () => update({ [key]: [] }),
+          onclick: () => { refocus = { key }; update({ [key]: [] }); },
         }));
       }
       if (!values.length) group.append(el('p', { class: 'small muted', text: '該当なし' }));
@@ -164,6 +167,7 @@
         const id = `f-${key}-${i}`;
         const box = el('input', { type: 'checkbox', id, checked: on, 'data-value': v.value });
         box.addEventListener('change', () => {
+          refocus = { key, value: v.value };
           const next = box.checked ? [...selected, v.value] : selected.filter((x) => x !== v.value);
           update({ [key]: next });
         });
@@ -179,6 +183,13 @@
         }));
       }
       box.append(group);
+    }
+    if (refocus) {
+      const group = box.querySelector(`fieldset[data-facet="${refocus.key}"]`);
+      const target = group && ([...group.querySelectorAll('input')].find((i) => i.dataset.value === refocus.value) ||
+        group.querySelector('input'));
+      if (target) target.focus();
+      refocus = null;
     }
   }
 

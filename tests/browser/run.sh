@@ -22,7 +22,11 @@ if ! command -v npm >/dev/null; then
 fi
 # playwright-core only (no browser download); node_modules is not in git. A lock file newer than the
 # install means the pinned version changed.
+# Two build directories running ctest at once must not both install into the same folder.
+exec 9>"${TMPDIR:-/tmp}/yosan-browser-npm.lock"
+flock 9
 if [ ! -d "$HERE/node_modules/playwright-core" ] || [ "$HERE/package-lock.json" -nt "$HERE/node_modules/.package-lock.json" ]; then
   (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+flock -u 9
 exec node "$HERE/search.test.js" "$BUILD_DIR" "$SOURCE_DIR"

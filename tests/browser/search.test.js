@@ -109,6 +109,7 @@ async function main() {
     await page.waitForFunction((n) => document.querySelector('#status').textContent.includes(`${n} 件`), facet.count);
     assert.equal(await page.locator('#results li.hit').count(), Math.min(facet.count, 10));
     assert.ok(await page.locator('fieldset[data-facet="bureau"] input:checked').count() === 1);
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.value), facet.value, 'the focus stays on the facet');
     assert.ok(await page.locator('#chips li').filter({ hasText: facet.label }).count() === 1, 'the filter shows as a chip');
     const narrowed = await api('/api/search?q=' + encodeURIComponent('蓄電池') + '&bureau=' + encodeURIComponent(facet.value));
     for (const [key, values] of Object.entries(narrowed.facets)) {
