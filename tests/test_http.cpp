@@ -257,6 +257,19 @@ TEST_CASE("sheets by id, related sheets, unknown ids", "[http]") {
     for (const json& h : sim["hits"]) CHECK(h["id"] != battery.id);
     CHECK(srv.get_json("/api/sheets/" + battery.id + "/similar?limit=2")["hits"].size() <= 2);
 
+    // The same 事業 in another kind (当初 and 補正) comes first among the related sheets.
+    const std::string title = "半導体設計・製造基盤整備事業";
+    const json twins = srv.get_json("/api/search?per_page=50&q=" + url_encode("title:\"" + title + "\""));
+    int checked = 0;
+    for (const json& h : twins["hits"]) {
+        if (h["title"] != title) continue;
+        const json rel = srv.get_json("/api/sheets/" + h["id"].get<std::string>() + "/similar");
+        REQUIRE_FALSE(rel["hits"].empty());
+        CHECK(rel["hits"][0]["title"] == title);
+        ++checked;
+    }
+    CHECK(checked >= 2);
+
     const json missing = srv.get_json("/api/sheets/no-such-sheet", 404);
     CHECK(missing["error"].is_string());
     srv.get_json("/api/sheets/no-such-sheet/similar", 404);
