@@ -606,7 +606,9 @@ void HttpServer::Impl::routes() {
             std::cerr << req.method << " " << req.path << " " << res.status << "\n";
     });
     http.set_payload_max_length(64 * 1024);  // nothing is uploaded; a large body is refused early
-    http.set_keep_alive_timeout(5);
+    const std::size_t threads = std::max<std::size_t>(options.threads, 2);
+    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    http.set_keep_alive_timeout(2);  // an idle connection gives its thread back soon
     // httplib writes the headers and the body separately; with Nagle's algorithm the body then waits for
     // the client's delayed ACK (40 ms on Linux) on a kept-alive connection.
     http.set_tcp_nodelay(true);
@@ -636,7 +638,7 @@ int run_server(int argc, char** argv) {
     namespace po = boost::program_options;
     std::string config_path, index_path, listen, static_dir;
     bool access_log = false;
-    std::size_t cache_entries = ServerOptions{}.cache_entries;
+    std::size_t cache_entries = ServerOptions{}.cache_entries, threads = ServerOptions{}.threads;
     po::options_description opts("yosan-search serve [--config FILE] [--listen 127.0.0.1:8080]");
     opts.add_options()
         ("help,h", "show this help")
@@ -645,7 +647,8 @@ int run_server(int argc, char** argv) {
         ("listen,l", po::value(&listen), "address and port; loopback unless told otherwise (overrides [server] listen)")
         ("static-dir", po::value(&static_dir), "serve the page from this folder instead of the built-in copy")
         ("access-log", po::bool_switch(&access_log), "log every request on stderr")
-        ("cache-entries", po::value(&cache_entries), "answers kept in memory (0 = no cache; default 256)");
+        ("cache-entries", po::value(&cache_entries), "answers kept in memory (0 = no cache; default 256)")
+        ("threads", po::value(&threads), "worker threads (default 32)");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
@@ -665,6 +668,7 @@ int run_server(int argc, char** argv) {
     if (!static_dir.empty()) options.static_dir = static_dir;
     options.access_log = access_log;
     if (vm.count("cache-entries")) options.cache_entries = cache_entries;
+    if (vm.count("threads")) options.threads = threads;
 
     // SIGINT/SIGTERM are blocked in every thread (the worker threads inherit the mask) and taken by one
     // waiting thread, which stops the server from ordinary code rather than from a signal handler.

@@ -36,6 +36,10 @@ struct ServerOptions {
     // How many answers (search, sheet, similar) to keep in memory, keyed by the request and the index
     // generation, so a new commit is never answered from the cache. 0 turns it off. Default: 256.
     std::size_t cache_entries = 256;
+    // Worker threads. cpp-httplib keeps a kept-alive connection on its thread until the connection goes
+    // idle, so a few browsers can hold every thread of a small pool; requests themselves are short.
+    // Default: 32.
+    std::size_t threads = 32;
 };
 
 // Parses "127.0.0.1:8080", "[::1]:8080", ":8080" (loopback) or "8080" into options.host/port; throws
