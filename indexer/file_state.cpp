@@ -64,8 +64,10 @@ std::string sha256_hex(std::string_view data) {
     return out;
 }
 
+std::string sheet_hash(const Sheet& sheet) { return sha256_hex(sheet.to_json().dump()).substr(0, 16); }
+
 std::string FileState::to_json() const {
-    return nlohmann::json{{"path", path}, {"sha256", sha256}, {"size", size}, {"ids", ids}}.dump();
+    return nlohmann::json{{"path", path}, {"sha256", sha256}, {"size", size}, {"ids", ids}, {"sheets", sheet_hashes}}.dump();
 }
 
 std::optional<FileState> FileState::from_json(std::string_view text) {
@@ -78,6 +80,8 @@ std::optional<FileState> FileState::from_json(std::string_view text) {
         s.sha256 = j.at("sha256").get<std::string>();
         s.size = j.value("size", std::uint64_t{0});
         s.ids = j.at("ids").get<std::vector<std::string>>();
+        if (j.contains("sheets")) s.sheet_hashes = j.at("sheets").get<std::vector<std::string>>();
+        if (s.sheet_hashes.size() != s.ids.size()) s.sheet_hashes.clear();
         return s;
     } catch (const nlohmann::json::exception&) {
         return std::nullopt;

@@ -21,12 +21,18 @@ namespace yosan {
 
 // Lower-case hex SHA-256 of `data` (FIPS 180-4). Thread safe.
 std::string sha256_hex(std::string_view data);
+// The hash FileState::sheet_hashes keeps for a sheet.
+std::string sheet_hash(const Sheet& sheet);
 
 struct FileState {
     std::string path;
     std::string sha256;            // of the raw bytes
     std::uint64_t size = 0;
     std::vector<std::string> ids;  // sheet ids indexed from this file, in source order
+    // For each id, the first 16 hex digits of the SHA-256 of the sheet's stored JSON: a re-parsed file's
+    // unchanged sheets are recognised without reading their documents. Empty in states recovered from an
+    // older index (the JSON is then compared instead).
+    std::vector<std::string> sheet_hashes;
 
     std::string to_json() const;
     // nullopt for a value that is not a state (never written by us, or from an older format).

@@ -9,6 +9,8 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <future>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <xapian.h>
@@ -166,57 +168,96 @@ ReindexReport reindex(const Config& config, const ReindexOptions& opt) {
     std::map<std::string, FileState> states = before || !opt.full ? read_states(old_db) : std::map<std::string, FileState>{};
     const bool force = opt.full || (before > 0 && old_db.get_metadata(std::string(kMetaFingerprint)) != print);
 
-    // Read and hash every file; parse only those that changed.
-    std::map<std::string, ParsedFile> parsed;
-    std::set<std::string> kept;  // files whose sheets stay as they are (unchanged or failed)
-    for (std::size_t i = 0; i < files.size(); ++i) {
-        const std::string& f = files[i];
-        progress("読込", i, files.size());
-        const auto old = states.find(f);
+    // Read and hash every file; parse only those that changed. Files are read and parsed on several threads
+    // (SheetParser is thread safe), a chunk at a time; results are merged in sorted order on this thread,
+    // so warnings, ids and progress come out exactly as in a sequential run.
+    struct FileResult {
+        enum class Kind { unreadable, unchanged, parsed, failed } kind = Kind::unreadable;
+        std::string hash;
+        std::uint64_t size = 0;
+        ParseResult parse;
+        std::string error;  // for failed
+    };
+    const auto examine = [&](const std::string& f) {
+        FileResult fr;
         std::string raw;
         {
             std::ifstream in(f, std::ios::binary);
             std::ostringstream ss;
             if (in) ss << in.rdbuf();
-            if (!in || in.bad()) {
-                warn(std::string(f).append(": ファイルを読めません（索引の内容はそのまま残します）"));
-                report.failed_files.push_back(f);
-                kept.insert(f);
-                continue;
-            }
+            if (!in || in.bad()) return fr;
             raw = ss.str();
         }
-        const std::string hash = sha256_hex(raw);
-        if (!force && old != states.end() && old->second.sha256 == hash) {
-            kept.insert(f);
-            report.unchanged += static_cast<int>(old->second.ids.size());
-            report.sheets += static_cast<int>(old->second.ids.size());
-            ++report.files_skipped;
-            continue;
+        fr.hash = sha256_hex(raw);
+        fr.size = raw.size();
+        const auto old = states.find(f);
+        if (!force && old != states.end() && old->second.sha256 == fr.hash) {
+            fr.kind = FileResult::Kind::unchanged;
+            return fr;
         }
         try {
-            ParseResult r = parser.parse(read_sheet_file(f), f);
-            for (const ParseWarning& w : r.warnings) {
-                warn(w.describe());
-                ++report.warnings;
-            }
-            if (r.sheets.empty()) {
-                warn(std::string(f).append(":1: シートが見つかりません（索引の内容はそのまま残します）"));
-                report.failed_files.push_back(f);
-                kept.insert(f);
-                continue;
-            }
-            report.sheets += static_cast<int>(r.sheets.size());
-            ParsedFile& pf = parsed[f];
-            pf.sheets = std::move(r.sheets);
-            pf.state.path = f;
-            pf.state.sha256 = hash;
-            pf.state.size = raw.size();
-            ++report.files_parsed;
+            fr.parse = parser.parse(read_sheet_file(f), f);
+            fr.kind = fr.parse.sheets.empty() ? FileResult::Kind::failed : FileResult::Kind::parsed;
+            if (fr.parse.sheets.empty()) fr.error = std::string(f).append(":1: シートが見つかりません");
         } catch (const InputError& e) {
-            warn(e.describe() + "（索引の内容はそのまま残します）");
-            report.failed_files.push_back(f);
-            kept.insert(f);
+            fr.kind = FileResult::Kind::failed;
+            fr.error = e.describe();
+        }
+        return fr;
+    };
+    std::map<std::string, ParsedFile> parsed;
+    std::set<std::string> kept;  // files whose sheets stay as they are (unchanged or failed)
+    const std::size_t threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    const std::size_t chunk = threads * 4;
+    for (std::size_t first = 0; first < files.size(); first += chunk) {
+        progress("読込", first, files.size());
+        const std::size_t last = std::min(files.size(), first + chunk);
+        std::vector<FileResult> results(last - first);
+        std::vector<std::future<void>> workers;
+        for (std::size_t t = 0; t < threads; ++t)
+            workers.push_back(std::async(std::launch::async, [&, t] {
+                for (std::size_t i = first + t; i < last; i += threads) results[i - first] = examine(files[i]);
+            }));
+        for (auto& w : workers) w.get();
+        for (std::size_t i = first; i < last; ++i) {
+            const std::string& f = files[i];
+            FileResult& fr = results[i - first];
+            switch (fr.kind) {
+                case FileResult::Kind::unreadable:
+                    warn(std::string(f).append(": ファイルを読めません（索引の内容はそのまま残します）"));
+                    report.failed_files.push_back(f);
+                    kept.insert(f);
+                    break;
+                case FileResult::Kind::unchanged: {
+                    const auto n = static_cast<int>(states.at(f).ids.size());
+                    kept.insert(f);
+                    report.unchanged += n;
+                    report.sheets += n;
+                    ++report.files_skipped;
+                    break;
+                }
+                case FileResult::Kind::failed:
+                case FileResult::Kind::parsed: {
+                    for (const ParseWarning& w : fr.parse.warnings) {
+                        warn(w.describe());
+                        ++report.warnings;
+                    }
+                    if (fr.kind == FileResult::Kind::failed) {
+                        warn(fr.error + "（索引の内容はそのまま残します）");
+                        report.failed_files.push_back(f);
+                        kept.insert(f);
+                        break;
+                    }
+                    report.sheets += static_cast<int>(fr.parse.sheets.size());
+                    ParsedFile& pf = parsed[f];
+                    pf.sheets = std::move(fr.parse.sheets);
+                    pf.state.path = f;
+                    pf.state.sha256 = fr.hash;
+                    pf.state.size = fr.size;
+                    ++report.files_parsed;
+                    break;
+                }
+            }
         }
     }
     progress("読込", files.size(), files.size());
@@ -236,9 +277,22 @@ ReindexReport reindex(const Config& config, const ReindexOptions& opt) {
     std::vector<const Sheet*> to_put;
     for (auto& [f, pf] : parsed) {
         ids.assign_rest(pf.sheets);
+        // The per-sheet check: a sheet whose id and JSON hash are what this file had is left alone.
+        std::map<std::string, std::string> old_hash;
+        if (auto st = states.find(f); st != states.end())
+            for (std::size_t i = 0; i < st->second.sheet_hashes.size(); ++i) old_hash[st->second.ids[i]] = st->second.sheet_hashes[i];
         for (const Sheet& s : pf.sheets) {
+            const std::string h = sheet_hash(s);
             pf.state.ids.push_back(s.id);
+            pf.state.sheet_hashes.push_back(h);
             new_ids.insert(s.id);
+            if (!force) {
+                const auto o = old_hash.find(s.id);
+                if (o != old_hash.end() && o->second == h) {
+                    ++report.unchanged;
+                    continue;
+                }
+            }
             to_put.push_back(&s);
         }
     }

@@ -3,8 +3,9 @@
 //
 // Incremental: every source file is hashed (SHA-256); a file whose hash matches its stored state
 // (file_state.h) is skipped without being parsed. Changed and new files are parsed; their sheets get ids
-// (IdAllocator) and are added or replaced by id, or left alone when their stored JSON is identical (the
-// per-sheet check). Sheets of files that are gone are deleted. All of it, with the file states, is one
+// (IdAllocator) and are added or replaced by id, or left alone when the SHA-256 of their JSON matches the
+// hash the file's state kept for that id, or failing that their stored JSON is identical (the per-sheet
+// check: only changed sheets go through the analysis). Sheets of files that are gone are deleted. All of it, with the file states, is one
 // Xapian transaction. A run that changes nothing writes nothing.
 //
 // Full (`--full`): every file is parsed into a new generation database, which then replaces the live one

@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "core/schema.h"
+#include "indexer/document_builder.h"
 #include "indexer/file_state.h"
 #include "indexer/index_writer.h"
 #include "indexer/reindex.h"
@@ -238,6 +239,30 @@ TEST_CASE("incremental runs: add, no change, modify, rename, delete", "[index]")
         CHECK(r.added == 6);
         CHECK(r.unchanged == static_cast<int>(total));
     }
+}
+
+TEST_CASE("an index written before file states existed is taken over without twins", "[index]") {
+    Corpus c(1);
+    const std::string file = (c.docs / "part0.txt").string();
+    {
+        // As the first yosan-index wrote it: documents only, no file states, no fingerprint.
+        const DocumentBuilder builder(test::analyzer(), c.config);
+        IndexWriter w(c.index, builder);
+        SheetParser parser(test::bureaus());
+        ParseResult r = parser.parse(read_sheet_file(file), fs::weakly_canonical(file).string());
+        std::vector<Sheet*> ptrs;
+        for (Sheet& s : r.sheets) ptrs.push_back(&s);
+        assign_ids(ptrs);
+        w.replace_file(fs::weakly_canonical(file).string(), r.sheets);
+        w.commit();
+    }
+    const auto before = c.ids();
+    const ReindexReport r = c.run();
+    CHECK(r.committed);
+    CHECK(r.added == 0);
+    CHECK(r.deleted == 0);
+    CHECK(c.ids() == before);
+    CHECK_FALSE(c.run().committed);  // from now on, file states
 }
 
 TEST_CASE("skipping unchanged files never changes the ids of twins in other files", "[index]") {
