@@ -276,6 +276,7 @@
   async function showResults(s) {
     $('detail-view').hidden = true;
     $('results-view').hidden = false;
+    document.body.classList.remove('detail-mode');
     const seq = ++sequence;
     const params = new URLSearchParams(toQuery(Object.assign({}, s, { sheet: '' })));
     params.set('per_page', '10');
@@ -312,6 +313,7 @@
     const seq = ++sequence;
     $('results-view').hidden = true;
     $('detail-view').hidden = false;
+    document.body.classList.add('detail-mode'); // the filters belong to the list, not to one sheet
     const back = Object.assign({}, s, { sheet: '' });
     $('back-link').href = urlFor(back);
     const box = $('detail');
