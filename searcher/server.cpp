@@ -89,6 +89,13 @@ void send_error(httplib::Response& res, int status, const std::string& error, co
     send_json(res, status, {{"error", error}, {"detail", detail}});
 }
 
+// At most `bytes` of s, cut on a character boundary: user input echoed in a message must stay UTF-8.
+std::string clip(std::string_view s, std::size_t bytes) {
+    if (s.size() <= bytes) return std::string(s);
+    while (bytes > 0 && (static_cast<unsigned char>(s[bytes]) & 0xC0) == 0x80) --bytes;
+    return std::string(s.substr(0, bytes)).append("…");
+}
+
 // Strict integer parsing: the whole text, in range, or UsageError naming the parameter.
 long long parse_int(const std::string& text, const char* param, long long lo, long long hi) {
     long long v = 0;
@@ -96,7 +103,7 @@ long long parse_int(const std::string& text, const char* param, long long lo, lo
     auto [p, ec] = std::from_chars(text.data(), end, v);
     if (text.empty() || ec != std::errc() || p != end || v < lo || v > hi)
         throw UsageError(std::string(param).append(" は ").append(std::to_string(lo)).append("〜").append(std::to_string(hi))
-                             .append(" の整数で指定してください: ").append(text.substr(0, 64)),
+                             .append(" の整数で指定してください: ").append(clip(text, 64)),
                          param);
     return v;
 }
@@ -170,12 +177,12 @@ SearchParams parse_search_params(const httplib::Request& req, const Config& conf
     p.filters.divisions = param_values(req, "division");
     for (const std::string& y : param_values(req, "year")) {
         auto v = parse_fiscal_year(y);
-        if (!v) throw UsageError("年度は 2025 か 令和7 の形で指定してください: " + y.substr(0, 64), "year");
+        if (!v) throw UsageError("年度は 2025 か 令和7 の形で指定してください: " + clip(y, 64), "year");
         p.filters.years.push_back(*v);
     }
     for (const std::string& k : param_values(req, "kind")) {
         auto v = parse_kind(k);
-        if (!v) throw UsageError("予算区分は 当初・補正・予備費・要求 のいずれかです: " + k.substr(0, 64), "kind");
+        if (!v) throw UsageError("予算区分は 当初・補正・予備費・要求 のいずれかです: " + clip(k, 64), "kind");
         p.filters.kinds.push_back(*v);
     }
     for (const std::string& b : param_values(req, "bucket"))
@@ -184,7 +191,7 @@ SearchParams parse_search_params(const httplib::Request& req, const Config& conf
         const std::string text = single_param(req, key);
         if (text.empty()) continue;
         auto v = parse_yen(text);
-        if (!v || *v < 0) throw UsageError("金額は 10億, 500百万, 3000万, 1e9 のように指定してください: " + text.substr(0, 64), key);
+        if (!v || *v < 0) throw UsageError("金額は 10億, 500百万, 3000万, 1e9 のように指定してください: " + clip(text, 64), key);
         *target = *v;
     }
     if (p.filters.amount_min && p.filters.amount_max && *p.filters.amount_min > *p.filters.amount_max)
@@ -494,7 +501,7 @@ void HttpServer::Impl::handle_search(const httplib::Request& req, httplib::Respo
 void HttpServer::Impl::handle_sheet(const httplib::Request& req, const std::string& id, httplib::Response& res) {
     answer(req, res, [&](Searcher& s) {
         std::optional<Sheet> sheet = s.sheet(id);
-        if (!sheet) throw HttpError(404, "その ID の資料はありません", id.substr(0, 64));
+        if (!sheet) throw HttpError(404, "その ID の資料はありません", clip(id, 64));
         return sheet_json(*sheet);
     });
 }
@@ -503,7 +510,7 @@ void HttpServer::Impl::handle_similar(const httplib::Request& req, const std::st
     int limit = 8;
     if (std::string l = single_param(req, "limit"); !l.empty()) limit = static_cast<int>(parse_int(l, "limit", 1, kMaxSimilar));
     answer(req, res, [&](Searcher& s) {
-        if (!s.sheet(id)) throw HttpError(404, "その ID の資料はありません", id.substr(0, 64));
+        if (!s.sheet(id)) throw HttpError(404, "その ID の資料はありません", clip(id, 64));
         return json{{"id", id}, {"hits", hits_json(s.similar(id, static_cast<Xapian::doccount>(limit)))}};
     });
 }
@@ -532,7 +539,7 @@ void HttpServer::Impl::handle_static(const std::string& name, httplib::Response&
     const bool plain = !name.empty() && name.size() < 128 && name.front() != '.' &&
                        name.find_first_of("/\\") == std::string::npos && name.find("..") == std::string::npos &&
                        first_invalid_utf8(name) == std::string::npos;
-    if (!plain) throw HttpError(404, "ページが見つかりません", name.substr(0, 64));
+    if (!plain) throw HttpError(404, "ページが見つかりません", clip(name, 64));
     if (!options.static_dir.empty()) {
         const fs::path path = fs::path(options.static_dir) / name;
         std::error_code ec;
@@ -590,7 +597,7 @@ void HttpServer::Impl::routes() {
                 res.status = 400;
                 send_error(res, 400, "検索語または条件が長すぎます", "検索語は 1024 バイトまでです");
                 break;
-            case 404: send_error(res, 404, "ページが見つかりません", req.path.substr(0, 128)); break;
+            case 404: send_error(res, 404, "ページが見つかりません", clip(req.path, 128)); break;
             default:
                 send_error(res, res.status, "リクエストを処理できません", std::to_string(res.status));
         }

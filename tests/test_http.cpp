@@ -273,6 +273,10 @@ TEST_CASE("sheets by id, related sheets, unknown ids", "[http]") {
     const json missing = srv.get_json("/api/sheets/no-such-sheet", 404);
     CHECK(missing["error"].is_string());
     srv.get_json("/api/sheets/no-such-sheet/similar", 404);
+    std::string long_id;
+    for (int i = 0; i < 100; ++i) long_id += "局";
+    const json clipped = srv.get_json("/api/sheets/" + url_encode(long_id), 404);
+    CHECK(clipped["detail"].get<std::string>().find("\xEF\xBF\xBD") == std::string::npos);  // no broken character
     srv.get_json("/api/nothing", 404);
 }
 
