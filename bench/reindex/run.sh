@@ -15,17 +15,19 @@ WORK=${1:-$BUILD/bench-reindex}
 SHEETS=${SHEETS:-10500}
 INDEXER=$BUILD/indexer/yosan-index
 CONFIG=$ROOT/config/yosan.toml
-CORPUS=$WORK/corpus
+PRISTINE=$WORK/corpus-generated
+CORPUS=$WORK/corpus  # a fresh copy each time: the runs below edit it
 INDEX=$WORK/index
 [ -x "$INDEXER" ] || { echo "build first: $INDEXER is missing" >&2; exit 1; }
 
 mkdir -p "$WORK"
-if [ ! -f "$CORPUS/.done-$SHEETS" ]; then
-  rm -rf "$CORPUS"
-  python3 "$ROOT/bench/gen/gen.py" --out "$CORPUS" --sheets "$SHEETS" --index-binary "$INDEXER" --config "$CONFIG"
-  touch "$CORPUS/.done-$SHEETS"
+if [ ! -f "$PRISTINE/.done-$SHEETS" ]; then
+  rm -rf "$PRISTINE"
+  python3 "$ROOT/bench/gen/gen.py" --out "$PRISTINE" --sheets "$SHEETS" --index-binary "$INDEXER" --config "$CONFIG"
+  touch "$PRISTINE/.done-$SHEETS"
 fi
-rm -rf "$INDEX" "$INDEX".g* "$INDEX.lock"
+rm -rf "$CORPUS" "$INDEX" "$INDEX".g* "$INDEX.lock"
+cp -r "$PRISTINE" "$CORPUS"
 
 # run LABEL [yosan-index options...]: one timed run; prints a row of the table.
 run() {
