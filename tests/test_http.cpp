@@ -414,3 +414,24 @@ TEST_CASE("yosan-search serve: --help, and a bad --listen is a usage error", "[h
     CHECK(test::run_command(test::binary("yosan-search") + " serve --config " + config + " --listen nowhere:port 2>/dev/null") == 2);
     CHECK(test::run_command(test::binary("yosan-search") + " serve --bogus 2>/dev/null") == 2);
 }
+
+TEST_CASE("a --full rebuild (a stub file switched to a new database) is picked up without a restart", "[http]") {
+    test::TempDir dir("http-full");
+    const std::string index = dir.file("index");
+    const std::string config = test::source_path("config/yosan.toml");
+    const std::string full = test::binary("yosan-index") + " -q --config " + config + " --index " + index + " --full 2>/dev/null";
+    const int first = test::run_command(full);
+    REQUIRE((first == 0 || first == 3));  // 3: some sheets only have notices
+    RunningServer srv(test::test_config(index));
+    const std::string path = "/api/search?q=" + url_encode("蓄電池");
+    const json before = srv.get_json(path);
+    srv.get_json(path);  // now cached
+    const std::string at = srv.get_json("/healthz")["indexed_at"];
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // indexed_at has whole seconds
+    const int second = test::run_command(full);
+    REQUIRE((second == 0 || second == 3));
+    CHECK(srv.get_json("/healthz")["indexed_at"] != at);
+    const auto after = srv.get(path);
+    CHECK(after.header("X-Yosan-Cache").empty());  // a new database is never answered from the cache
+    CHECK(after.js()["total"] == before["total"]);
+}
