@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 #include <xapian.h>
 
 #include "core/bureaus.h"
@@ -99,7 +100,12 @@ int dump(const Config& config, const std::vector<std::string>& inputs) {
     return problems ? 3 : 0;
 }
 
-int run(int argc, char** argv) {
+// What main() needs to know about the options when run() throws.
+struct Cli {
+    bool json = false;
+};
+
+int run(int argc, char** argv, Cli& cli) {
     po::options_description opts("yosan-index [options] [FILES or DIRS...]");
     std::string config_path, index_path;
     bool dump_only = false, quiet = false, full = false, allow_mass_delete = false, json = false, progress_lines = false;
@@ -127,6 +133,7 @@ int run(int argc, char** argv) {
         std::cout << opts << "\n";
         return 0;
     }
+    cli.json = json;
     Config config = Config::load(config_path);
     if (!index_path.empty()) config.index_path = index_path;
     ReindexOptions ro;
@@ -153,25 +160,28 @@ int run(int argc, char** argv) {
     return report.exit_status();
 }
 
+// The error line on stderr, and for --json also a JSON object on stdout, so that monitoring always gets one.
+int fail(const Cli& cli, int status, const std::string& message) {
+    std::cerr << "yosan-index: " << message << "\n";
+    if (cli.json) std::cout << nlohmann::json{{"status", status}, {"error", message}, {"committed", false}}.dump() << "\n";
+    return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    Cli cli;
     try {
-        return run(argc, argv);
+        return run(argc, argv, cli);
     } catch (const UsageError& e) {
-        std::cerr << "yosan-index: " << e.describe() << "\n";
-        return 2;
+        return fail(cli, 2, e.describe());
     } catch (const LockHeldError& e) {
-        std::cerr << "yosan-index: " << e.describe() << "\n";
-        return 4;
+        return fail(cli, 4, e.describe());
     } catch (const Error& e) {
-        std::cerr << "yosan-index: " << e.describe() << "\n";
-        return 1;
+        return fail(cli, 1, e.describe());
     } catch (const Xapian::Error& e) {
-        std::cerr << "yosan-index: Xapian: " << e.get_description() << "\n";
-        return 1;
+        return fail(cli, 1, "Xapian: " + e.get_description());
     } catch (const std::exception& e) {
-        std::cerr << "yosan-index: " << e.what() << "\n";
-        return 1;
+        return fail(cli, 1, e.what());
     }
 }

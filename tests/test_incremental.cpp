@@ -439,6 +439,9 @@ TEST_CASE("a second run while one holds the lock exits at once with status 4", "
         CHECK(out.find("別の索引処理が実行中です") != std::string::npos);
         CHECK(out.find("PID ") != std::string::npos);
         CHECK_FALSE(fs::exists(c.index));  // it gave up before touching anything
+        // Monitoring with --json gets an answer on stdout too.
+        CHECK(test::run_command(cmd.substr(0, cmd.size() - 5) + " --json 2>/dev/null", &out) == 4);
+        CHECK(nlohmann::json::parse(out)["status"] == 4);
         CHECK_THROWS_AS(RunLock(c.index), LockHeldError);
     }
     // Released with its holder; the lock file stays and does not block.
