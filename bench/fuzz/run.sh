@@ -16,6 +16,10 @@ shift || true
 TARGETS=("${@:-sheet_parser query_parser}")
 read -r -a TARGETS <<<"${TARGETS[*]}"
 
+# clang and its libFuzzer runtime are only needed here, so they are not in scripts/deps.sh's list.
+YOSAN_ROOT=$ROOT
+source "$ROOT/scripts/deps.sh"
+yosan_install_missing clang libclang-rt-14-dev
 command -v clang++ >/dev/null || { echo "clang++ is missing: apt-get install clang libclang-rt-14-dev" >&2; exit 1; }
 CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DYOSAN_FUZZ=ON \
   -DYOSAN_BUILD_TESTS=OFF >/dev/null
