@@ -5,8 +5,9 @@
 //   0  everything indexed
 //   1  fatal: the index, the config or a dictionary cannot be used; nothing was written
 //   2  usage error
-//   3  partial: some file could not be read or parsed (it kept its sheets) or gave warnings, each naming
-//      file:line; everything else was committed
+//   3  partial: some file could not be read or parsed (it kept its sheets), or something in a sheet was
+//      skipped (an amount that cannot be read, a sheet cut short), each named with file:line; everything
+//      else was committed. Notices (a sheet without a title) are printed but do not make a run partial.
 //   4  another run holds the lock (var/index.lock); nothing was done
 //   5  refused: the run would delete more than [index] max_delete_share of the index; nothing was written
 //      (use --allow-mass-delete when that is intended)

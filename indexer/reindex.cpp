@@ -240,7 +240,7 @@ ReindexReport reindex(const Config& config, const ReindexOptions& opt) {
                 case FileResult::Kind::parsed: {
                     for (const ParseWarning& w : fr.parse.warnings) {
                         warn(w.describe());
-                        ++report.warnings;
+                        if (w.skipped) ++report.warnings;  // a notice (a sheet without a title) is not a partial run
                     }
                     if (fr.kind == FileResult::Kind::failed) {
                         warn(fr.error + "（索引の内容はそのまま残します）");
