@@ -20,6 +20,7 @@
 #include <toml++/toml.h>
 
 #include "core/bureaus.h"
+#include "core/cli.h"
 #include "core/error.h"
 #include "core/schema.h"
 #include "core/text.h"
@@ -657,18 +658,8 @@ int run_server(int argc, char** argv) {
         ("cache-entries", po::value(&cache_entries), "answers kept in memory (0 = no cache; default 256)")
         ("threads", po::value(&threads), "worker threads (default 32)");
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        throw UsageError(e.what());
-    }
-    if (vm.count("help")) {
-        std::cout << opts << "\n";
-        return 0;
-    }
-    Config config = Config::load(config_path);
-    if (!index_path.empty()) config.index_path = index_path;
+    if (!parse_command_line(argc, argv, opts, nullptr, vm)) return 0;
+    const Config config = load_config(config_path, index_path);
     ServerOptions options;
     load_server_section(config, options);
     if (!listen.empty()) parse_listen(listen, options);
