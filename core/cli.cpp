@@ -34,18 +34,21 @@ Config load_config(const std::string& config_path, const std::string& index_path
     return config;
 }
 
-int run_guarded(const char* program, const std::function<int()>& body) {
+int run_guarded(const char* program, const std::function<int()>& body,
+                const std::function<void(int, const std::string&)>& also_report) {
+    const auto fail = [&](int status, const std::string& message) {
+        std::cerr << program << ": " << message << "\n";
+        if (also_report) also_report(status, message);
+        return status;
+    };
     try {
         return body();
     } catch (const Error& e) {
-        std::cerr << program << ": " << e.describe() << "\n";
-        return e.exit_status();
+        return fail(e.exit_status(), e.describe());
     } catch (const Xapian::Error& e) {
-        std::cerr << program << ": Xapian: " << e.get_description() << "\n";
-        return 1;
+        return fail(1, "Xapian: " + e.get_description());
     } catch (const std::exception& e) {
-        std::cerr << program << ": " << e.what() << "\n";
-        return 1;
+        return fail(1, e.what());
     }
 }
 

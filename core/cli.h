@@ -21,7 +21,9 @@ bool parse_command_line(int argc, char** argv, const boost::program_options::opt
 Config load_config(const std::string& config_path, const std::string& index_path);
 
 // Runs `body` and returns its exit status. This is where the programs catch: an error is printed as
-// "program: context: message" and mapped through Error::exit_status() (usage 2, a held lock 4, else 1).
-int run_guarded(const char* program, const std::function<int()>& body);
+// "program: context: message" and mapped through Error::exit_status() (usage 2, a held lock 4, else 1);
+// `also_report`, when given, hears the status and message too (yosan-index --json answers on stdout).
+int run_guarded(const char* program, const std::function<int()>& body,
+                const std::function<void(int status, const std::string& message)>& also_report = {});
 
 }  // namespace yosan

@@ -22,6 +22,7 @@
 #include <xapian.h>
 
 #include "core/bureaus.h"
+#include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "indexer/reindex.h"
@@ -124,19 +125,9 @@ int run(int argc, char** argv, Cli& cli) {
     po::positional_options_description pos;
     pos.add("paths", -1);
     po::variables_map vm;
-    try {
-        po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
-        po::notify(vm);
-    } catch (const po::error& e) {
-        throw UsageError(e.what());
-    }
-    if (vm.count("help")) {
-        std::cout << opts << "\n";
-        return 0;
-    }
+    if (!parse_command_line(argc, argv, opts, &pos, vm)) return 0;
     cli.json = json;
-    Config config = Config::load(config_path);
-    if (!index_path.empty()) config.index_path = index_path;
+    const Config config = load_config(config_path, index_path);
     ReindexOptions ro;
     ro.inputs = vm.count("paths") ? vm["paths"].as<std::vector<std::string>>() : config.corpus_paths;
     if (ro.inputs.empty()) throw UsageError("索引するファイルかフォルダを指定してください（設定の corpus.paths か引数）");
@@ -162,27 +153,12 @@ int run(int argc, char** argv, Cli& cli) {
 }
 
 // The error line on stderr, and for --json also a JSON object on stdout, so that monitoring always gets one.
-int fail(const Cli& cli, int status, const std::string& message) {
-    std::cerr << "yosan-index: " << message << "\n";
-    if (cli.json) std::cout << nlohmann::json{{"status", status}, {"error", message}, {"committed", false}}.dump() << "\n";
-    return status;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     Cli cli;
-    try {
-        return run(argc, argv, cli);
-    } catch (const UsageError& e) {
-        return fail(cli, 2, e.describe());
-    } catch (const LockHeldError& e) {
-        return fail(cli, 4, e.describe());
-    } catch (const Error& e) {
-        return fail(cli, 1, e.describe());
-    } catch (const Xapian::Error& e) {
-        return fail(cli, 1, "Xapian: " + e.get_description());
-    } catch (const std::exception& e) {
-        return fail(cli, 1, e.what());
-    }
+    return run_guarded("yosan-index", [&] { return run(argc, argv, cli); }, [&](int status, const std::string& message) {
+        // Monitoring reads stdout: with --json it gets an answer for errors and the lock too.
+        if (cli.json) std::cout << nlohmann::json{{"status", status}, {"error", message}, {"committed", false}}.dump() << "\n";
+    });
 }

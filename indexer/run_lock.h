@@ -19,7 +19,9 @@ namespace yosan {
 
 // Another run holds the lock. yosan-index exits with status 4.
 class LockHeldError : public IndexError {
+public:
     using IndexError::IndexError;
+    int exit_status() const override { return 4; }
 };
 
 class RunLock {

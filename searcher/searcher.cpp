@@ -98,7 +98,14 @@ bool Searcher::reopen() {
             return true;
         }
     }
-    return db_.reopen();
+    try {
+        return db_.reopen();
+    } catch (const Xapian::DatabaseError&) {
+        // The one-time switch of a directory index to a stub file (yosan-index --full) can pull the
+        // directory from under an open handle; open the path afresh.
+        db_ = Xapian::Database(config_.index_path);
+        return true;
+    }
 }
 
 Xapian::Query Searcher::filter_query(const Filters& f) const {
