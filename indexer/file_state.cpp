@@ -93,13 +93,6 @@ std::string FileState::key(const std::string& path) {
     return k.append(sha256_hex(path).substr(0, 32));
 }
 
-std::string base_id(const Sheet& sheet) {
-    Sheet copy = sheet;  // assign_ids() writes the id; one sheet alone never gets a suffix
-    std::vector<Sheet*> one{&copy};
-    assign_ids(one);
-    return copy.id;
-}
-
 namespace {
 
 // "base" → 1, "base-3" → 3.

@@ -67,7 +67,5 @@ private:
     std::set<std::string> taken_;
 };
 
-// The base id of a sheet (without a "-n" suffix), as assign_ids() derives it.
-std::string base_id(const Sheet& sheet);
 
 }  // namespace yosan

@@ -450,21 +450,25 @@ std::uint64_t fnv1a(std::string_view s) {
 }
 }  // namespace
 
+std::string base_id(const Sheet& s) {
+    std::string key;
+    for (char c : normalize(s.parent + "|" + s.sub_label + s.title))
+        if (c != ' ') key += c;
+    if (s.title.empty())  // no title: the opening words of the sheet stand in for it
+        for (const Section& sec : s.sections) {
+            key += normalize(sec.text.substr(0, sec.text.find('\n')));
+            break;
+        }
+    key.append("|").append(s.year ? std::to_string(*s.year) : "-").append("|").append(s.kind.value_or("-"));
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%012llx", static_cast<unsigned long long>(fnv1a(key) & 0xFFFFFFFFFFFFULL));
+    return hex;
+}
+
 void assign_ids(std::vector<Sheet*>& sheets) {
     std::map<std::string, int> seen;
     for (Sheet* s : sheets) {
-        std::string key;
-        for (char c : normalize(s->parent + "|" + s->sub_label + s->title))
-            if (c != ' ') key += c;
-        if (s->title.empty())  // no title: the opening words of the sheet stand in for it
-            for (const Section& sec : s->sections) {
-                key += normalize(sec.text.substr(0, sec.text.find('\n')));
-                break;
-            }
-        key.append("|").append(s->year ? std::to_string(*s->year) : "-").append("|").append(s->kind.value_or("-"));
-        char hex[17];
-        std::snprintf(hex, sizeof hex, "%012llx", static_cast<unsigned long long>(fnv1a(key) & 0xFFFFFFFFFFFFULL));
-        std::string id = hex;
+        std::string id = base_id(*s);
         int n = ++seen[id];
         if (n > 1) id.append("-").append(std::to_string(n));
         s->id = id;

@@ -60,6 +60,8 @@ private:
 // Gives every sheet a stable id derived from its normalised title, fiscal year and kind; sheets that
 // would collide get "-2", "-3" in source order. Call once over all sheets of a run.
 void assign_ids(std::vector<Sheet*>& sheets);
+// The id a sheet gets when nothing collides with it (assign_ids() adds "-2", "-3" to later twins).
+std::string base_id(const Sheet& sheet);
 
 // Reads a sheet file, refusing empty, binary and non-UTF-8 files with an InputError naming file:line.
 // Strips a UTF-8 BOM and carriage returns.
