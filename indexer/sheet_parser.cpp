@@ -397,17 +397,11 @@ ParseResult SheetParser::parse(std::string_view text, const std::string& file) c
                 for (auto y : amounts) al.yen += y;
                 s.allocations.push_back(al);
             }
-            auto latest = std::max_element(s.allocations.begin(), s.allocations.end(),
-                                           [](const Allocation& x, const Allocation& y) { return x.year < y.year; });
-            if (latest != s.allocations.end() && !s.amount) {
-                // max_element keeps the first of equal years; prefer the last written (補正 after 当初).
-                for (auto it = s.allocations.rbegin(); it != s.allocations.rend(); ++it)
-                    if (it->year == latest->year) {
-                        latest = std::prev(it.base());
-                        break;
-                    }
-                s.year = latest->year, s.kind = latest->kind, s.amount = latest->yen;
-            }
+            // The latest year; of equal years the last written (補正 after 当初).
+            const Allocation* latest = nullptr;
+            for (const Allocation& al : s.allocations)
+                if (!latest || al.year >= latest->year) latest = &al;
+            if (latest && !s.amount) s.year = latest->year, s.kind = latest->kind, s.amount = latest->yen;
         }
         if (!s.budget_line && s.allocations.empty())
             warn(a.start, "予算額の行がありません（金額なしで登録します）", false);

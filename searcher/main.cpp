@@ -127,7 +127,7 @@ int run_search(int argc, char** argv) {
     const Synonyms synonyms = Synonyms::load(config.synonyms_path, analyzer);
     Searcher searcher(config, analyzer, directory, synonyms);
     SearchResult r = searcher.search(req);
-    if (json) std::cout << to_json(r, config.buckets).dump(2) << "\n";
+    if (json) std::cout << to_json(r).dump(2) << "\n";
     else print_text(r, req.query, std::cout);
     return 0;
 }

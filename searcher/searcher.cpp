@@ -394,7 +394,7 @@ nlohmann::json hit_json(const Hit& h) {
     return j;
 }
 
-nlohmann::json to_json(const SearchResult& r, const AmountBuckets&) {
+nlohmann::json to_json(const SearchResult& r) {
     nlohmann::json j;
     j["total"] = r.total;
     j["milliseconds"] = r.milliseconds;

@@ -87,7 +87,7 @@ private:
 };
 
 // JSON for programs and the web page (the same content as the text output).
-nlohmann::json to_json(const SearchResult& r, const AmountBuckets& buckets);
+nlohmann::json to_json(const SearchResult& r);
 nlohmann::json hit_json(const Hit& h);
 
 }  // namespace yosan

@@ -472,7 +472,7 @@ void HttpServer::Impl::handle_search(const httplib::Request& req, httplib::Respo
     const SearchParams p = parse_search_params(req, config);
     answer(req, res, [&](Searcher& s) {
         SearchResult r = s.search(p.request);
-        json j = to_json(r, config.buckets);
+        json j = to_json(r);
         j["hits"] = hits_json(r.hits);
         // Facets are counted as if their own dimension were not filtered, so that a second value of the
         // same facet can be added (OR within a facet, AND across facets). One cheap extra pass per
