@@ -64,6 +64,6 @@ inline constexpr Xapian::termpos kGramPositionBase = 1u << 24;
 // Metadata keys stored in the database.
 inline constexpr std::string_view kMetaIndexedAt = "yosan:indexed_at";
 inline constexpr std::string_view kMetaSchema = "yosan:schema";
-inline constexpr std::string_view kSchemaVersion = "1";
+inline constexpr std::string_view kSchemaVersion = "2";
 
 }  // namespace yosan::schema

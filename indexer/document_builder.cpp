@@ -1,6 +1,9 @@
 #include "indexer/document_builder.h"
 
+#include "core/bureaus.h"
+#include "core/facets.h"
 #include "core/schema.h"
+#include "core/terms.h"
 #include "core/text.h"
 
 namespace yosan {
@@ -14,16 +17,17 @@ std::string indexed_title(const Sheet& sheet) {
 
 namespace {
 
-// Adds the terms of one piece of text; `position` continues across calls so fields never overlap.
+// Adds the terms of one piece of text; `gram_position` continues across calls so fields never overlap.
+// Which terms a token stands for is core/terms.h's rule, the same the query parser follows.
 struct TermSink {
     Xapian::Document& doc;
     Xapian::termpos gram_position = schema::kGramPositionBase;
 
-    void add_text(const std::vector<Token>& tokens, unsigned weight, const std::string& field_prefix) {
+    void add_text(const std::vector<Token>& tokens, unsigned weight, std::string_view field_prefix) {
         std::string run;
         std::size_t run_end = 0;
         const auto flush_run = [&] {
-            for (const std::string& g : kanji_bigrams(run)) doc.add_posting(std::string(schema::kGram) + g, gram_position++, weight);
+            for (const std::string& g : terms::gram_terms(run)) doc.add_posting(g, gram_position++, weight);
             if (!run.empty()) gram_position += 2;  // runs never join into one phrase
             run.clear();
         };
@@ -32,13 +36,17 @@ struct TermSink {
                 flush_run();
                 continue;
             }
-            doc.add_posting(t.term, t.position + 1, weight);
-            if (t.surface != t.term) doc.add_posting(t.surface, t.position + 1, 0);
-            if (!field_prefix.empty()) doc.add_posting(field_prefix + t.term, t.position + 1, 1);
-            const bool kanji = all_of_script(t.surface, is_kanji);
-            if (!t.reading.empty() && !all_of_script(t.surface, is_katakana) && !all_of_script(t.surface, is_hiragana))
-                doc.add_posting(std::string(schema::kReading) + t.reading, t.position + 1, 0);
-            if (kanji) {
+            const Xapian::termpos pos = t.position + 1;
+            // The folded term carries the weight; other forms match at the same position without adding
+            // to the word's frequency, so a word written two ways does not count twice.
+            const std::vector<std::string> body = terms::word_forms("", t);
+            for (std::size_t i = 0; i < body.size(); ++i) doc.add_posting(body[i], pos, i == 0 ? weight : 0);
+            if (!field_prefix.empty()) {
+                const std::vector<std::string> field = terms::word_forms(field_prefix, t);
+                for (std::size_t i = 0; i < field.size(); ++i) doc.add_posting(field[i], pos, i == 0 ? 1 : 0);
+            }
+            if (std::string r = terms::reading(t); !r.empty()) doc.add_posting(r, pos, 0);
+            if (all_of_script(t.surface, is_kanji)) {
                 if (run.empty() || t.begin != run_end) flush_run();
                 run += t.surface;
                 run_end = t.end;
@@ -54,48 +62,36 @@ struct TermSink {
 
 Xapian::Document DocumentBuilder::build(const Sheet& s) const {
     Xapian::Document doc;
-    doc.add_boolean_term(std::string(schema::kId) + s.id);
-    doc.add_boolean_term(std::string(schema::kFile) + s.file);
-    std::string tops, divisions;
-    for (const BureauRef& b : s.bureaus) {
-        if (!b.top.empty()) {
-            doc.add_boolean_term(std::string(schema::kBureau) + b.top);
-            append_line(tops, b.top);
+    doc.add_boolean_term(terms::boolean(schema::kId, s.id));
+    doc.add_boolean_term(terms::boolean(schema::kFile, s.file));
+    // Facets (core/facets.h): a boolean term per value, the values in the slot; a sheet without a value
+    // gets the 記載なし term, so that it can be counted and filtered like any other value.
+    static const BureauDirectory no_aliases;
+    const FacetContext context{config_, no_aliases};
+    for (const Facet& f : facets()) {
+        const std::vector<std::string> values = f.values_of(s, context);
+        std::string slot;
+        for (const std::string& v : values) {
+            doc.add_boolean_term(terms::boolean(f.prefix, v));
+            append_line(slot, v);
         }
-        for (const std::string& d : b.divisions) {
-            doc.add_boolean_term(std::string(schema::kDivision) + d);
-            append_line(divisions, d);
-        }
+        if (values.empty()) doc.add_boolean_term(terms::boolean(f.prefix, kNoValue));
+        else doc.add_value(f.slot, slot);
     }
-    if (!tops.empty()) doc.add_value(schema::kSlotBureaus, tops);
-    if (!divisions.empty()) doc.add_value(schema::kSlotDivisions, divisions);
-    if (s.year) {
-        doc.add_boolean_term(std::string(schema::kYear) + std::to_string(*s.year));
-        doc.add_value(schema::kSlotYear, std::to_string(*s.year));
-        doc.add_value(schema::kSlotYearSortable, Xapian::sortable_serialise(*s.year));
-    }
-    if (s.kind) {
-        doc.add_boolean_term(std::string(schema::kKind) + *s.kind);
-        doc.add_value(schema::kSlotKind, *s.kind);
-    }
-    if (s.amount) {
-        const int bucket = config_.buckets.bucket_of(*s.amount);
-        doc.add_boolean_term(std::string(schema::kBucket) + std::to_string(bucket));
-        doc.add_value(schema::kSlotBucket, std::to_string(bucket));
-        doc.add_value(schema::kSlotAmount, Xapian::sortable_serialise(static_cast<double>(*s.amount)));
-    }
+    if (s.year) doc.add_value(schema::kSlotYearSortable, Xapian::sortable_serialise(*s.year));
+    if (s.amount) doc.add_value(schema::kSlotAmount, Xapian::sortable_serialise(static_cast<double>(*s.amount)));
     doc.add_value(schema::kSlotLine, Xapian::sortable_serialise(s.first_line));
 
     // Free text. Each part gets its own stretch of positions, 50 apart, so no phrase spans two parts.
     TermSink sink{doc};
     std::uint32_t position = 0;
-    const auto add = [&](const std::string& text, unsigned weight, const std::string& prefix) {
+    const auto add = [&](const std::string& text, unsigned weight, std::string_view prefix) {
         auto tokens = analyzer_.analyze(text, position);
         sink.add_text(tokens, weight, prefix);
         position = (tokens.empty() ? position : tokens.back().position) + 50;
     };
     const FieldWeights& w = config_.weights;
-    add(indexed_title(s), w.title, std::string(schema::kTitle));
+    add(indexed_title(s), w.title, schema::kTitle);
     if (!s.within.empty()) add(s.within, w.other, "");
     for (const BureauRef& b : s.bureaus) {
         std::string names = b.top;

@@ -11,6 +11,8 @@
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/facets.h"
+#include "searcher/search_request.h"
 #include "searcher/searcher.h"
 #include "searcher/server.h"
 
@@ -18,8 +20,6 @@ namespace po = boost::program_options;
 using namespace yosan;
 
 namespace {
-
-std::string era_year(int y) { return y >= 2019 ? "令和" + std::to_string(y - 2018) + "年度" : "平成" + std::to_string(y - 1988) + "年度"; }
 
 void print_text(const SearchResult& r, const std::string& query, std::ostream& out) {
     out << r.total << " 件";
@@ -46,10 +46,10 @@ void print_text(const SearchResult& r, const std::string& query, std::ostream& o
         if (!h.snippet.plain.empty()) out << "   [" << h.snippet.section << "] " << h.snippet.plain << "\n";
         out << "   " << s.location() << "  id=" << s.id << "\n";
     }
-    const std::pair<const char*, const char*> names[] = {
-        {"bureau", "局・庁"}, {"division", "課・室"}, {"year", "年度"}, {"kind", "予算区分"}, {"bucket", "金額帯"}};
     out << "\n絞り込み（件数）\n";
-    for (const auto& [key, label] : names) {
+    for (const Facet& f : facets()) {
+        const std::string key(f.name);
+        const std::string_view label = f.label;
         auto it = r.facets.find(key);
         if (it == r.facets.end() || it->second.empty()) continue;
         out << "  " << label << ": ";
@@ -67,22 +67,22 @@ void print_text(const SearchResult& r, const std::string& query, std::ostream& o
 
 int run_search(int argc, char** argv) {
     po::options_description opts("yosan-search [options] QUERY...\n       yosan-search serve [--listen 127.0.0.1:8080]");
-    std::string config_path, index_path, sort = "relevance", amount_min, amount_max;
-    std::vector<std::string> bureaus, years, kinds;
-    std::vector<int> buckets;
+    std::string config_path, index_path;
     unsigned limit = 10, offset = 0;
     bool json = false;
     opts.add_options()
         ("help,h", "show this help")
         ("config,c", po::value(&config_path)->default_value(default_config_path()), "config file (TOML)")
-        ("index,i", po::value(&index_path), "index directory (overrides the config)")
-        ("bureau,b", po::value(&bureaus)->composing(), "filter: a top unit (製造産業局) or a division (自動車課); repeatable")
-        ("year,y", po::value(&years)->composing(), "filter: fiscal year, 2025 or 令和7; repeatable")
-        ("kind,k", po::value(&kinds)->composing(), "filter: 当初, 補正, 予備費 or 要求; repeatable")
-        ("amount-min", po::value(&amount_min), "filter: at least this amount (10億, 500百万, 3000万, 1e9)")
-        ("amount-max", po::value(&amount_max), "filter: at most this amount")
-        ("bucket", po::value(&buckets)->composing(), "filter: amount bucket number (0 = smallest); repeatable")
-        ("sort,s", po::value(&sort), "relevance | amount | -amount | year | -year")
+        ("index,i", po::value(&index_path), "index directory (overrides the config)");
+    // One repeatable option per facet, named as in the HTTP API (core/facets.h).
+    for (const Facet& f : facets()) {
+        const std::string help = "filter: " + std::string(f.label) + "; repeatable";
+        opts.add_options()(std::string(f.name).c_str(), po::value<std::vector<std::string>>()->composing(), help.c_str());
+    }
+    opts.add_options()
+        ("amount-min", po::value<std::string>(), "filter: at least this amount (10億, 500百万, 3000万, 1e9)")
+        ("amount-max", po::value<std::string>(), "filter: at most this amount")
+        ("sort,s", po::value<std::string>(), "relevance | amount | -amount | year | -year")
         ("limit,n", po::value(&limit), "hits per page (at most 200)")
         ("offset", po::value(&offset), "skip this many hits")
         ("json", po::bool_switch(&json), "print JSON instead of text")
@@ -91,39 +91,26 @@ int run_search(int argc, char** argv) {
     pos.add("query", -1);
     po::variables_map vm;
     if (!parse_command_line(argc, argv, opts, &pos, vm)) return 0;
-    SearchRequest req;
-    if (vm.count("query"))
-        for (const std::string& w : vm["query"].as<std::vector<std::string>>()) req.query += (req.query.empty() ? "" : " ") + w;
-    req.filters.bureaus = bureaus;
-    for (const std::string& y : years) {
-        auto v = parse_fiscal_year(y);
-        if (!v) throw UsageError("年度は 2025 か 令和7 の形で指定してください: " + y, "--year");
-        req.filters.years.push_back(*v);
+
+    // The options as the parameters of /api/search, so that both front ends read a request the same way.
+    Params params;
+    if (vm.count("query")) {
+        std::string q;
+        for (const std::string& w : vm["query"].as<std::vector<std::string>>()) q += (q.empty() ? "" : " ") + w;
+        params.emplace("q", q);
     }
-    for (const std::string& k : kinds) {
-        auto v = parse_kind(k);
-        if (!v) throw UsageError("予算区分は 当初・補正・予備費・要求 のいずれかです: " + k, "--kind");
-        req.filters.kinds.push_back(*v);
-    }
-    for (const auto& [text, target, flag] : {std::tuple{amount_min, &req.filters.amount_min, "--amount-min"},
-                                             std::tuple{amount_max, &req.filters.amount_max, "--amount-max"}}) {
-        if (text.empty()) continue;
-        auto v = parse_yen(text);
-        if (!v) throw UsageError("金額は 10億, 500百万, 3000万, 1e9 のように指定してください: " + text, flag);
-        *target = *v;
-    }
-    if (req.filters.amount_max) *req.filters.amount_max += 1;  // --amount-max is inclusive
-    req.filters.buckets = buckets;
-    req.sort = parse_sort(sort);
-    req.limit = limit;
-    req.offset = offset;
+    for (const Facet& f : facets())
+        if (vm.count(std::string(f.name)))
+            for (const std::string& v : vm[std::string(f.name)].as<std::vector<std::string>>()) params.emplace(f.name, v);
+    for (const auto& [option, param] : {std::pair{"amount-min", "amount_min"}, std::pair{"amount-max", "amount_max"}, std::pair{"sort", "sort"}})
+        if (vm.count(option)) params.emplace(param, vm[option].as<std::string>());
 
     const Config config = load_config(config_path, index_path);
-    for (int b : buckets)
-        if (b < 0 || b >= config.buckets.count())
-            throw UsageError("金額帯の番号は 0〜" + std::to_string(config.buckets.count() - 1) + " です", "--bucket");
     const Analyzer analyzer(config.analysis);
     const BureauDirectory directory = config.bureaus_path.empty() ? BureauDirectory{} : BureauDirectory::load(config.bureaus_path);
+    SearchRequest req = read_search_request(params, FacetContext{config, directory});
+    req.limit = limit;
+    req.offset = offset;
     const Synonyms synonyms = Synonyms::load(config.synonyms_path, analyzer);
     Searcher searcher(config, analyzer, directory, synonyms);
     SearchResult r = searcher.search(req);

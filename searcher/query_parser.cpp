@@ -6,6 +6,7 @@
 #include "core/budget.h"
 #include "core/error.h"
 #include "core/schema.h"
+#include "core/terms.h"
 #include "core/text.h"
 
 namespace yosan {
@@ -82,11 +83,11 @@ bool recognise_filter_word(const std::string& raw, Filters& out, std::vector<Rec
     static const std::regex year_re(R"(^((?:令和|平成)(?:[0-9]+|元)年度?|[0-9]{4}年度|FY[0-9]{4}|fy[0-9]{4}|R[0-9]{1,2})(当初|補正|予備費|概算要求)?(予算)?$)");
     if (std::regex_match(w, m, year_re)) {
         if (auto y = parse_fiscal_year(m[1].str())) {
-            out.years.push_back(*y);
+            out.add("year", std::to_string(*y));
             rec.push_back({"year", std::to_string(*y), raw});
             if (m[2].matched) {
                 const std::string kind = *parse_kind(m[2].str());
-                out.kinds.push_back(kind);
+                out.add("kind", kind);
                 rec.push_back({"kind", kind, raw});
             }
             return true;
@@ -96,7 +97,7 @@ bool recognise_filter_word(const std::string& raw, Filters& out, std::vector<Rec
     static const std::regex kind_re(R"(^(当初|補正|予備費|概算要求)(予算)?$)");
     if (std::regex_match(w, m, kind_re)) {
         const std::string kind = *parse_kind(m[1].str());
-        out.kinds.push_back(kind);
+        out.add("kind", kind);
         rec.push_back({"kind", kind, raw});
         return true;
     }
@@ -190,19 +191,24 @@ std::optional<Xapian::Query> QueryParser::text_query(const std::string& text, bo
                                                      std::vector<HighlightPattern>& highlight,
                                                      std::vector<std::string>& proximity_terms) const {
     const auto analysed = [&](const std::string& t) -> std::optional<Xapian::Query> {
-        std::vector<std::string> terms;
+        std::vector<Xapian::Query> positions;
         HighlightPattern pattern;
         Xapian::termpos first = 0, last = 0;
+        const std::string_view prefix = title_only ? schema::kTitle : std::string_view();
         for (const Token& tok : analyzer_.analyze(t, 0, Analyzer::Mode::query)) {
-            if (!tok.indexed) continue;
-            if (terms.empty()) first = tok.position;
+            const std::vector<std::string> forms = terms::word_forms(prefix, tok);
+            if (forms.empty()) continue;
+            if (positions.empty()) first = tok.position;
             last = tok.position;
-            terms.push_back((title_only ? std::string(schema::kTitle) : std::string()) + tok.term);
+            positions.push_back(forms.size() == 1 ? Xapian::Query(forms.front())
+                                                  : Xapian::Query(Xapian::Query::OP_OR, forms.begin(), forms.end()));
             pattern.terms.push_back(tok.term);
+            pattern.surfaces.push_back(tok.surface);
         }
-        if (terms.empty()) return std::nullopt;
+        if (positions.empty()) return std::nullopt;
         highlight.push_back(std::move(pattern));
-        return phrase_of(terms, last - first + 1);
+        if (positions.size() == 1) return positions.front();
+        return Xapian::Query(Xapian::Query::OP_PHRASE, positions.begin(), positions.end(), last - first + 1);
     };
     // One word in all its forms: the analysed word, a part of a kanji compound (電池 in 蓄電池, ranked well
     // below whole words), and for hiragana the reading of a kanji word (はんどうたい → 半導体).
@@ -212,18 +218,13 @@ std::optional<Xapian::Query> QueryParser::text_query(const std::string& text, bo
         std::vector<Xapian::Query> forms{*whole};
         const std::string norm = analyzer_.normalize(word);
         if (config_.compound_part_weight > 0 && all_of_script(norm, is_kanji) && utf8_length(norm) >= 2) {
-            std::vector<std::string> grams;
-            for (const std::string& g : kanji_bigrams(norm)) {
-                std::string term(schema::kGram);
-                term += g;
-                grams.push_back(term);
-            }
-            highlight.push_back({{}, norm});
+            const std::vector<std::string> grams = terms::gram_terms(norm);
+            highlight.push_back({{}, {}, norm});
             forms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, phrase_of(grams, grams.size()), config_.compound_part_weight);
         }
         if (all_of_script(norm, is_hiragana) && utf8_length(norm) >= 2) {
             if (auto pieces = segment_reading(hiragana_to_katakana(norm), db)) {
-                highlight.push_back({*pieces, {}});
+                highlight.push_back({*pieces, {}, {}});
                 forms.push_back(phrase_of(*pieces, pieces->size()));
             }
         }
@@ -262,8 +263,8 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
             continue;
         }
         if (it.field == "bureau") {
-            out.filters.bureaus.push_back(bureaus_.canonical(it.text));
-            out.recognised.push_back({"bureau", out.filters.bureaus.back(), it.text});
+            out.filters.add_typed(*find_facet("bureau"), it.text, FacetContext{config_, bureaus_});
+            out.recognised.push_back({"bureau", bureaus_.canonical(it.text), it.text});
             continue;
         }
         if (!it.quoted && it.field.empty() && !it.negated && recognise_filter_word(it.text, out.filters, out.recognised))

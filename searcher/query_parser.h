@@ -26,20 +26,9 @@
 #include "core/analyzer.h"
 #include "core/bureaus.h"
 #include "core/config.h"
+#include "core/facets.h"
 
 namespace yosan {
-
-// Filters, from the command line or the HTTP parameters as well as recognised in the query text.
-struct Filters {
-    std::vector<std::string> bureaus;    // top units or divisions (resolved at search time)
-    std::vector<int> years;
-    std::vector<std::string> kinds;
-    std::vector<int> buckets;
-    std::optional<std::int64_t> amount_min, amount_max;  // inclusive min, exclusive max
-    bool empty() const {
-        return bureaus.empty() && years.empty() && kinds.empty() && buckets.empty() && !amount_min && !amount_max;
-    }
-};
 
 // A filter the parser recognised in the text, for the page to show as a removable chip.
 struct RecognisedFilter {
@@ -52,6 +41,7 @@ struct RecognisedFilter {
 // synonym, or a reading sequence with the "R" prefix), or a word found inside a kanji compound.
 struct HighlightPattern {
     std::vector<std::string> terms;
+    std::vector<std::string> surfaces;  // the surface of each term as typed, also accepted (宇宙, whose lemma alone is ソラ)
     std::string compound_part;  // when set: mark a run of kanji words that contains this text
 };
 

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/schema.h"
+#include "core/terms.h"
 #include "core/text.h"
 
 namespace yosan {
@@ -19,33 +20,39 @@ SortOrder parse_sort(const std::string& s) {
     throw UsageError("並べ順は relevance, amount, -amount, year, -year のいずれかです: " + s, "sort");
 }
 
+std::string sort_name(SortOrder order) {
+    switch (order) {
+        case SortOrder::relevance: return "relevance";
+        case SortOrder::amount_asc: return "amount";
+        case SortOrder::amount_desc: return "-amount";
+        case SortOrder::year_desc: return "year";
+        case SortOrder::year_asc: return "-year";
+    }
+    return "relevance";
+}
+
 namespace {
 
-// Counts facet values of every match in one pass. Multi-valued slots hold '\n'-separated values.
+// Counts the values of the facets of core/facets.h over every match, in one pass. A slot holds the
+// '\n'-separated values of a multi-valued facet; an empty slot counts under kNoValue.
 class FacetSpy : public Xapian::MatchSpy {
 public:
-    struct Slot {
-        Xapian::valueno slot;
-        bool multi;
-    };
-    explicit FacetSpy(std::vector<Slot> slots) : slots_(std::move(slots)), counts_(slots_.size()) {}
+    explicit FacetSpy(std::vector<const Facet*> counted) : facets_(std::move(counted)), counts_(facets_.size()) {}
     void operator()(const Xapian::Document& doc, double) override {
-        for (std::size_t i = 0; i < slots_.size(); ++i) {
-            const std::string v = doc.get_value(slots_[i].slot);
-            if (v.empty()) continue;
-            if (!slots_[i].multi) {
-                ++counts_[i][v];
+        for (std::size_t i = 0; i < facets_.size(); ++i) {
+            const std::string v = doc.get_value(facets_[i]->slot);
+            if (v.empty()) {
+                ++counts_[i][std::string(kNoValue)];
                 continue;
             }
-            std::istringstream in(v);
-            for (std::string line; std::getline(in, line);) ++counts_[i][line];
+            for (std::string_view one : split_values(v)) ++counts_[i][std::string(one)];
         }
     }
     std::string name() const override { return "yosan.FacetSpy"; }
     const std::map<std::string, Xapian::doccount>& counts(std::size_t i) const { return counts_[i]; }
 
 private:
-    std::vector<Slot> slots_;
+    std::vector<const Facet*> facets_;
     std::vector<std::map<std::string, Xapian::doccount>> counts_;
 };
 
@@ -110,23 +117,18 @@ bool Searcher::reopen() {
 
 Xapian::Query Searcher::filter_query(const Filters& f) const {
     std::vector<Xapian::Query> parts;
-    const auto any_of = [&](auto values, auto to_term) {
-        std::vector<Xapian::Query> alts;
-        for (const auto& v : values) alts.emplace_back(to_term(v));
-        if (!alts.empty()) parts.emplace_back(Xapian::Query::OP_OR, alts.begin(), alts.end());
-    };
-    any_of(f.bureaus, [&](const std::string& b) {
-        const std::string c = bureaus_.canonical(b);
-        return std::string(BureauDirectory::is_top_unit(c) ? schema::kBureau : schema::kDivision) + c;
-    });
-    any_of(f.years, [](int y) { return std::string(schema::kYear) + std::to_string(y); });
-    any_of(f.kinds, [](const std::string& k) { return std::string(schema::kKind) + k; });
-    any_of(f.buckets, [](int b) { return std::string(schema::kBucket) + std::to_string(b); });
+    for (const Facet& facet : facets()) {
+        const std::vector<std::string>& values = f.of(facet.name);
+        if (values.empty()) continue;
+        std::vector<Xapian::Query> alts;  // OR within a facet
+        for (const std::string& v : values) alts.emplace_back(terms::boolean(facet.prefix, v));
+        parts.emplace_back(Xapian::Query::OP_OR, alts.begin(), alts.end());
+    }
     if (f.amount_min) parts.emplace_back(Xapian::Query::OP_VALUE_GE, schema::kSlotAmount, Xapian::sortable_serialise(static_cast<double>(*f.amount_min)));
     if (f.amount_max) // exclusive: the largest representable amount below it
         parts.emplace_back(Xapian::Query::OP_VALUE_LE, schema::kSlotAmount, Xapian::sortable_serialise(static_cast<double>(*f.amount_max) - 0.5));
     if (parts.empty()) return Xapian::Query::MatchAll;
-    return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
+    return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());  // AND across facets
 }
 
 SearchResult Searcher::search(const SearchRequest& req) {
@@ -137,18 +139,10 @@ SearchResult Searcher::search(const SearchRequest& req) {
     SearchResult r;
     r.recognised = pq.recognised;
     r.applied = req.filters;
-    const Filters& t = pq.filters;
-    r.applied.bureaus.insert(r.applied.bureaus.end(), t.bureaus.begin(), t.bureaus.end());
-    r.applied.years.insert(r.applied.years.end(), t.years.begin(), t.years.end());
-    r.applied.kinds.insert(r.applied.kinds.end(), t.kinds.begin(), t.kinds.end());
-    if (t.amount_min) r.applied.amount_min = std::max(*t.amount_min, r.applied.amount_min.value_or(*t.amount_min));
-    if (t.amount_max) r.applied.amount_max = std::min(*t.amount_max, r.applied.amount_max.value_or(*t.amount_max));
-
-    Xapian::Query q = pq.query;
-    if (!r.applied.empty()) q = Xapian::Query(Xapian::Query::OP_FILTER, q, filter_query(r.applied));
+    r.applied.merge(pq.filters);
 
     Xapian::Enquire enquire(db_);
-    enquire.set_query(q);
+    enquire.set_query(filtered(pq.query, r.applied));
     enquire.set_weighting_scheme(Xapian::BM25Weight(config_.bm25_k1, 0, 1, config_.bm25_b, 0.5));
     Xapian::MultiValueKeyMaker keys;
     const std::string high = Xapian::sortable_serialise(1e300), low = Xapian::sortable_serialise(-1);
@@ -166,12 +160,29 @@ SearchResult Searcher::search(const SearchRequest& req) {
     }
     if (req.sort != SortOrder::relevance) enquire.set_sort_by_key_then_relevance(&keys, false);
 
-    FacetSpy spy({{schema::kSlotBureaus, true}, {schema::kSlotDivisions, true}, {schema::kSlotYear, false},
-                  {schema::kSlotKind, false}, {schema::kSlotBucket, false}});
+    // Facets without a selected value are counted over the matches themselves, in the same pass.
+    std::vector<const Facet*> unselected;
+    for (const Facet& f : facets())
+        if (r.applied.of(f.name).empty()) unselected.push_back(&f);
+    FacetSpy spy(unselected);
     enquire.add_matchspy(&spy);
     // check_at_least = every document: the total and the facet counts are exact, not estimates.
     Xapian::MSet mset = enquire.get_mset(req.offset, req.limit, db_.get_doccount());
     r.total = mset.get_matches_estimated();
+    for (std::size_t i = 0; i < unselected.size(); ++i) r.facets[std::string(unselected[i]->name)] = facet_values(*unselected[i], spy.counts(i), {});
+    // A facet with a selected value is counted as if it were not filtered (OR within a facet, AND across
+    // facets), so that a second value can be added: one more pass each, without fetching any hit.
+    for (const Facet& f : facets()) {
+        const std::vector<std::string>& selected = r.applied.of(f.name);
+        if (selected.empty()) continue;
+        Xapian::Enquire other(db_);
+        other.set_query(filtered(pq.query, r.applied.without(f.name)));
+        other.set_weighting_scheme(Xapian::BoolWeight());
+        FacetSpy one({&f});
+        other.add_matchspy(&one);
+        other.get_mset(0, 0, db_.get_doccount());
+        r.facets[std::string(f.name)] = facet_values(f, one.counts(0), selected);
+    }
 
     int rank = static_cast<int>(req.offset);
     for (auto it = mset.begin(); it != mset.end(); ++it) {
@@ -182,22 +193,38 @@ SearchResult Searcher::search(const SearchRequest& req) {
         h.snippet = make_snippet(h.sheet, pq.highlight);
         r.hits.push_back(std::move(h));
     }
-
-    const char* names[] = {"bureau", "division", "year", "kind", "bucket"};
-    for (std::size_t i = 0; i < 5; ++i) {
-        auto& out = r.facets[names[i]];
-        for (const auto& [value, count] : spy.counts(i)) {
-            std::string label = value;
-            if (std::string(names[i]) == "bucket") label = config_.buckets.label(std::stoi(value));
-            if (std::string(names[i]) == "year") label = value + "年度（令和" + std::to_string(std::stoi(value) - 2018) + "年度）";
-            out.push_back({value, label, count});
-        }
-        if (std::string(names[i]) == "year") std::reverse(out.begin(), out.end());
-        else if (std::string(names[i]) != "bucket")
-            std::stable_sort(out.begin(), out.end(), [](const FacetValue& a, const FacetValue& b) { return a.count > b.count; });
-    }
     r.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return r;
+}
+
+Xapian::Query Searcher::filtered(const Xapian::Query& query, const Filters& filters) const {
+    if (filters.empty()) return query;
+    return Xapian::Query(Xapian::Query::OP_FILTER, query, filter_query(filters));
+}
+
+std::vector<FacetValue> Searcher::facet_values(const Facet& facet, const std::map<std::string, Xapian::doccount>& counts,
+                                               const std::vector<std::string>& selected) const {
+    const FacetContext context{config_, bureaus_};
+    std::vector<FacetValue> out;
+    std::optional<FacetValue> none;
+    const auto is_selected = [&](const std::string& v) { return std::find(selected.begin(), selected.end(), v) != selected.end(); };
+    for (const auto& [value, count] : counts) {
+        FacetValue v{value, value == kNoValue ? std::string(kNoValue) : facet.label_of(value, context), count, is_selected(value)};
+        if (value == kNoValue) none = std::move(v);
+        else out.push_back(std::move(v));
+    }
+    switch (facet.order) {
+        case Facet::Order::value_desc: std::reverse(out.begin(), out.end()); break;
+        case Facet::Order::value_asc: break;  // std::map order; bucket numbers are one digit
+        case Facet::Order::count_desc:
+            std::stable_sort(out.begin(), out.end(), [](const FacetValue& a, const FacetValue& b) { return a.count > b.count; });
+            break;
+    }
+    if (none) out.push_back(std::move(*none));  // 記載なし last, whatever the order
+    // A selected value that no longer matches anything still gets a row, so that it can be cleared.
+    for (const std::string& v : selected)
+        if (!counts.contains(v)) out.push_back({v, v == kNoValue ? std::string(kNoValue) : facet.label_of(v, context), 0, true});
+    return out;
 }
 
 namespace {
@@ -249,8 +276,9 @@ std::pair<std::vector<std::pair<std::size_t, std::size_t>>, int> find_marks(cons
                 for (std::size_t k = 0; k < n && ok; ++k) {
                     const Token& t = *tokens[i + k];
                     const std::string& want = p.terms[k];
-                    ok = want == t.term || (want.rfind(schema::kReading, 0) == 0 && !t.reading.empty() &&
-                                            want.compare(schema::kReading.size(), std::string::npos, t.reading) == 0);
+                    ok = want == t.term || (k < p.surfaces.size() && p.surfaces[k] == t.surface) ||
+                         (want.rfind(schema::kReading, 0) == 0 && !t.reading.empty() &&
+                          want.compare(schema::kReading.size(), std::string::npos, t.reading) == 0);
                 }
                 if (ok) {
                     ranges.emplace_back(tokens[i]->begin, tokens[i + n - 1]->end);
@@ -400,21 +428,23 @@ nlohmann::json to_json(const SearchResult& r) {
     j["milliseconds"] = r.milliseconds;
     j["hits"] = nlohmann::json::array();
     for (const Hit& h : r.hits) j["hits"].push_back(hit_json(h));
+    // Facets in the table's order, each with its label, so that the page draws whatever the table holds.
     j["facets"] = nlohmann::json::object();
-    for (const auto& [name, values] : r.facets) {
-        auto& arr = j["facets"][name] = nlohmann::json::array();
-        for (const FacetValue& v : values) arr.push_back({{"value", v.value}, {"label", v.label}, {"count", v.count}});
+    j["facet_list"] = nlohmann::json::array();
+    for (const Facet& f : facets()) {
+        j["facet_list"].push_back({{"name", f.name}, {"label", f.label}});
+        auto& arr = j["facets"][std::string(f.name)] = nlohmann::json::array();
+        if (auto it = r.facets.find(std::string(f.name)); it != r.facets.end())
+            for (const FacetValue& v : it->second)
+                arr.push_back({{"value", v.value}, {"label", v.label}, {"count", v.count}, {"selected", v.selected}});
     }
     j["recognised_filters"] = nlohmann::json::array();
     for (const RecognisedFilter& f : r.recognised) j["recognised_filters"].push_back({{"field", f.field}, {"value", f.value}, {"text", f.text}});
-    nlohmann::json applied;
-    if (!r.applied.bureaus.empty()) applied["bureau"] = r.applied.bureaus;
-    if (!r.applied.years.empty()) applied["year"] = r.applied.years;
-    if (!r.applied.kinds.empty()) applied["kind"] = r.applied.kinds;
-    if (!r.applied.buckets.empty()) applied["bucket"] = r.applied.buckets;
+    nlohmann::json applied = nlohmann::json::object();
+    for (const auto& [facet, values] : r.applied.values) applied[facet] = values;
     if (r.applied.amount_min) applied["amount_min"] = *r.applied.amount_min;
     if (r.applied.amount_max) applied["amount_max"] = *r.applied.amount_max;
-    j["filters"] = applied.is_null() ? nlohmann::json::object() : applied;
+    j["filters"] = applied;
     return j;
 }
 

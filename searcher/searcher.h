@@ -21,6 +21,7 @@ namespace yosan {
 
 enum class SortOrder { relevance, amount_asc, amount_desc, year_desc, year_asc };
 SortOrder parse_sort(const std::string& s);  // relevance | amount | -amount | year | -year; UsageError otherwise
+std::string sort_name(SortOrder order);     // the inverse of parse_sort
 
 struct SearchRequest {
     std::string query;
@@ -48,12 +49,15 @@ struct FacetValue {
     std::string value;
     std::string label;
     Xapian::doccount count = 0;
+    bool selected = false;
 };
 
 struct SearchResult {
     Xapian::doccount total = 0;  // exact
     std::vector<Hit> hits;
-    std::map<std::string, std::vector<FacetValue>> facets;  // bureau, division, year, kind, bucket
+    // Per facet of core/facets.h, by name. A facet with a selected value is counted without its own filter
+    // (OR within a facet, AND across facets), so that its other values show what adding them would give.
+    std::map<std::string, std::vector<FacetValue>> facets;
     std::vector<RecognisedFilter> recognised;
     Filters applied;  // request filters merged with the recognised ones
     double milliseconds = 0;
@@ -76,6 +80,9 @@ public:
 
 private:
     Xapian::Query filter_query(const Filters& f) const;
+    Xapian::Query filtered(const Xapian::Query& query, const Filters& filters) const;
+    std::vector<FacetValue> facet_values(const Facet& facet, const std::map<std::string, Xapian::doccount>& counts,
+                                         const std::vector<std::string>& selected) const;
     Snippet make_snippet(const Sheet& sheet, const std::vector<HighlightPattern>& patterns) const;
 
     const Config& config_;

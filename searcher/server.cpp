@@ -25,7 +25,10 @@
 #include "core/schema.h"
 #include "core/text.h"
 #include "searcher/http_assets.h"
+#include "searcher/response_cache.h"
+#include "searcher/search_request.h"
 #include "searcher/searcher.h"
+#include "searcher/searcher_pool.h"
 
 namespace yosan {
 
@@ -38,7 +41,6 @@ constexpr int kDefaultPerPage = 10;
 constexpr int kMaxPerPage = 100;
 constexpr int kMaxPage = 1000;      // deeper pages are never useful to a person and cost a full match
 constexpr int kMaxSimilar = 20;
-constexpr std::size_t kMaxValues = 32;  // values of one repeated parameter (bureau=...&bureau=...)
 
 // Sent with every response. The page loads only its own files (no CDN, no inline script), so 'self' is
 // enough, and the API cannot be framed or sniffed as HTML.
@@ -90,171 +92,22 @@ void send_error(httplib::Response& res, int status, const std::string& error, co
     send_json(res, status, {{"error", error}, {"detail", detail}});
 }
 
-// At most `bytes` of s, cut on a character boundary: user input echoed in a message must stay UTF-8.
-std::string clip(std::string_view s, std::size_t bytes) {
-    if (s.size() <= bytes) return std::string(s);
-    while (bytes > 0 && (static_cast<unsigned char>(s[bytes]) & 0xC0) == 0x80) --bytes;
-    return std::string(s.substr(0, bytes)).append("…");
-}
-
-// Strict integer parsing: the whole text, in range, or UsageError naming the parameter.
-long long parse_int(const std::string& text, const char* param, long long lo, long long hi) {
-    long long v = 0;
-    const char* end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, v);
-    if (text.empty() || ec != std::errc() || p != end || v < lo || v > hi)
-        throw UsageError(std::string(param).append(" は ").append(std::to_string(lo)).append("〜").append(std::to_string(hi))
-                             .append(" の整数で指定してください: ").append(clip(text, 64)),
-                         param);
-    return v;
-}
-
-// Every value of a (possibly repeated) parameter, each checked for UTF-8; empty values are skipped, so a
-// form that sends "bureau=" means no filter.
-std::vector<std::string> param_values(const httplib::Request& req, const char* key) {
-    std::vector<std::string> out;
-    const std::size_t n = req.get_param_value_count(key);
-    if (n > kMaxValues) throw UsageError(std::string(key).append(" の指定が多すぎます"), key);
-    for (std::size_t i = 0; i < n; ++i) {
-        std::string v = req.get_param_value(key, i);
-        if (first_invalid_utf8(v) != std::string::npos) throw UsageError("UTF-8 として読めない文字が含まれています", key);
-        if (!trim(v).empty()) out.emplace_back(trim(v));
-    }
-    return out;
-}
-
-std::string single_param(const httplib::Request& req, const char* key) {
-    std::vector<std::string> v = param_values(req, key);
-    if (v.size() > 1) throw UsageError(std::string(key).append(" は 1 回だけ指定してください"), key);
-    return v.empty() ? std::string() : v.front();
-}
-
-// The request filters, kept per facet dimension so that each facet can be counted without its own filter.
-struct FacetFilters {
-    std::vector<std::string> bureaus, divisions;
-    std::vector<int> years;
-    std::vector<std::string> kinds;
-    std::vector<int> buckets;
-    std::optional<std::int64_t> amount_min, amount_max;
-
-    // All of them, or all but the dimension `except` ("bureau", "division", "year", "kind", "bucket").
-    Filters merged(const std::string& except = {}) const {
-        Filters f;
-        if (except != "bureau") f.bureaus = bureaus;
-        if (except != "division") f.bureaus.insert(f.bureaus.end(), divisions.begin(), divisions.end());
-        if (except != "year") f.years = years;
-        if (except != "kind") f.kinds = kinds;
-        if (except != "bucket") f.buckets = buckets;
-        f.amount_min = amount_min;
-        f.amount_max = amount_max;
-        return f;
-    }
-    std::vector<std::string> selected(const std::string& dim) const {
-        std::vector<std::string> out;
-        if (dim == "bureau") out = bureaus;
-        if (dim == "division") out = divisions;
-        if (dim == "kind") out = kinds;
-        if (dim == "year")
-            for (int y : years) out.push_back(std::to_string(y));
-        if (dim == "bucket")
-            for (int b : buckets) out.push_back(std::to_string(b));
-        return out;
-    }
-};
-
 struct SearchParams {
     SearchRequest request;
-    FacetFilters filters;
     int page = 1;
     int per_page = kDefaultPerPage;
-    std::string sort = "relevance";
 };
 
-SearchParams parse_search_params(const httplib::Request& req, const Config& config) {
+SearchParams parse_search_params(const httplib::Request& req, const FacetContext& context) {
     SearchParams p;
-    // QueryParser enforces the length and item limits with a UsageError; the HTTP layer only checks encoding.
-    p.request.query = single_param(req, "q");
-    p.filters.bureaus = param_values(req, "bureau");
-    p.filters.divisions = param_values(req, "division");
-    for (const std::string& y : param_values(req, "year")) {
-        auto v = parse_fiscal_year(y);
-        if (!v) throw UsageError("年度は 2025 か 令和7 の形で指定してください: " + clip(y, 64), "year");
-        p.filters.years.push_back(*v);
-    }
-    for (const std::string& k : param_values(req, "kind")) {
-        auto v = parse_kind(k);
-        if (!v) throw UsageError("予算区分は 当初・補正・予備費・要求 のいずれかです: " + clip(k, 64), "kind");
-        p.filters.kinds.push_back(*v);
-    }
-    for (const std::string& b : param_values(req, "bucket"))
-        p.filters.buckets.push_back(static_cast<int>(parse_int(b, "bucket", 0, config.buckets.count() - 1)));
-    for (const auto& [key, target] : {std::pair{"amount_min", &p.filters.amount_min}, std::pair{"amount_max", &p.filters.amount_max}}) {
-        const std::string text = single_param(req, key);
-        if (text.empty()) continue;
-        auto v = parse_yen(text);
-        if (!v || *v < 0) throw UsageError("金額は 10億, 500百万, 3000万, 1e9 のように指定してください: " + clip(text, 64), key);
-        *target = *v;
-    }
-    if (p.filters.amount_min && p.filters.amount_max && *p.filters.amount_min > *p.filters.amount_max)
-        throw UsageError("金額の下限が上限を超えています", "amount_min");
-    if (p.filters.amount_max) *p.filters.amount_max += 1;  // amount_max is inclusive for people, exclusive in Filters
-    if (std::string s = single_param(req, "sort"); !s.empty()) p.sort = s;
-    p.request.sort = parse_sort(p.sort);
-    if (std::string s = single_param(req, "page"); !s.empty()) p.page = static_cast<int>(parse_int(s, "page", 1, kMaxPage));
-    if (std::string s = single_param(req, "per_page"); !s.empty())
+    p.request = read_search_request(req.params, context);
+    if (std::string s = single_param(req.params, "page"); !s.empty()) p.page = static_cast<int>(parse_int(s, "page", 1, kMaxPage));
+    if (std::string s = single_param(req.params, "per_page"); !s.empty())
         p.per_page = static_cast<int>(parse_int(s, "per_page", 1, kMaxPerPage));
     p.request.offset = static_cast<Xapian::doccount>((p.page - 1) * p.per_page);
     p.request.limit = static_cast<Xapian::doccount>(p.per_page);
-    p.request.filters = p.filters.merged();
     return p;
 }
-
-// Searchers to lend to request threads. A Searcher is not thread safe and opening a database costs a few
-// file opens, so handles are reused; the pool grows to the number of requests served at once.
-class SearcherPool {
-public:
-    SearcherPool(const Config& c, const Analyzer& a, const BureauDirectory& b, const Synonyms& s)
-        : config_(c), analyzer_(a), bureaus_(b), synonyms_(s) {}
-
-    class Lease {
-    public:
-        Lease(SearcherPool& pool, std::unique_ptr<Searcher> s) : pool_(pool), searcher_(std::move(s)) {}
-        Lease(const Lease&) = delete;
-        Lease& operator=(const Lease&) = delete;
-        ~Lease() { pool_.give_back(std::move(searcher_)); }
-        Searcher& operator*() { return *searcher_; }
-        Searcher* operator->() { return searcher_.get(); }
-
-    private:
-        SearcherPool& pool_;
-        std::unique_ptr<Searcher> searcher_;
-    };
-
-    Lease acquire() {
-        {
-            std::lock_guard lock(mutex_);
-            if (!idle_.empty()) {
-                std::unique_ptr<Searcher> s = std::move(idle_.back());
-                idle_.pop_back();
-                return Lease(*this, std::move(s));
-            }
-        }
-        return Lease(*this, std::make_unique<Searcher>(config_, analyzer_, bureaus_, synonyms_));
-    }
-
-private:
-    void give_back(std::unique_ptr<Searcher> s) {
-        if (!s) return;
-        std::lock_guard lock(mutex_);
-        idle_.push_back(std::move(s));
-    }
-    const Config& config_;
-    const Analyzer& analyzer_;
-    const BureauDirectory& bureaus_;
-    const Synonyms& synonyms_;
-    std::mutex mutex_;
-    std::vector<std::unique_ptr<Searcher>> idle_;
-};
 
 // Runs fn with a Searcher that has caught up with the latest commit. A commit that lands while fn reads
 // can make Xapian throw DatabaseModifiedError; then the handle is reopened and fn runs once more.
@@ -270,45 +123,6 @@ auto with_searcher(SearcherPool& pool, Fn&& fn) {
     }
 }
 
-// Answers already computed, keyed by the request target and the index generation (database UUID and
-// revision), so a nightly commit or a --full switch never serves an old answer. Staff repeat queries
-// (the back button, a shared link, clicking a facet off again) and a search costs tens of milliseconds of
-// MeCab work for the snippets, while a lookup costs microseconds. Least recently used entries go first.
-// Thread safe (one mutex; the work under it is a hash lookup and a list splice).
-class ResponseCache {
-public:
-    explicit ResponseCache(std::size_t capacity) : capacity_(capacity) {}
-    std::optional<std::string> get(const std::string& key) {
-        if (!capacity_) return std::nullopt;
-        std::lock_guard lock(mutex_);
-        auto it = index_.find(key);
-        if (it == index_.end()) return std::nullopt;
-        entries_.splice(entries_.begin(), entries_, it->second);
-        return it->second->second;
-    }
-    void put(const std::string& key, std::string body) {
-        if (!capacity_) return;
-        std::lock_guard lock(mutex_);
-        if (auto it = index_.find(key); it != index_.end()) {
-            it->second->second = std::move(body);
-            entries_.splice(entries_.begin(), entries_, it->second);
-            return;
-        }
-        entries_.emplace_front(key, std::move(body));
-        index_[key] = entries_.begin();
-        while (entries_.size() > capacity_) {
-            index_.erase(entries_.back().first);
-            entries_.pop_back();
-        }
-    }
-
-private:
-    std::size_t capacity_;
-    std::mutex mutex_;
-    std::list<std::pair<std::string, std::string>> entries_;
-    std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> index_;
-};
-
 // What identifies the index a Searcher has open; empty when it cannot be told (then nothing is cached).
 std::string generation(Searcher& s) {
     try {
@@ -316,20 +130,6 @@ std::string generation(Searcher& s) {
     } catch (const Xapian::Error&) {
         return {};
     }
-}
-
-json facet_json(const std::vector<FacetValue>& values, const std::vector<std::string>& selected) {
-    json arr = json::array();
-    std::set<std::string> seen;
-    for (const FacetValue& v : values) {
-        const bool on = std::find(selected.begin(), selected.end(), v.value) != selected.end();
-        arr.push_back({{"value", v.value}, {"label", v.label}, {"count", v.count}, {"selected", on}});
-        seen.insert(v.value);
-    }
-    // A selected value that no longer matches anything still gets a row, so the page can clear it.
-    for (const std::string& s : selected)
-        if (seen.insert(s).second) arr.push_back({{"value", s}, {"label", s}, {"count", 0}, {"selected", true}});
-    return arr;
 }
 
 json sheet_json(const Sheet& s) {
@@ -447,10 +247,7 @@ void HttpServer::Impl::answer(const httplib::Request& req, httplib::Response& re
         s->reopen();
         std::string key = generation(*s);
         if (!key.empty()) {
-            // httplib's params are a multimap ordered by name, so the key does not depend on the order in
-            // the URL; control characters separate the parts, as they cannot occur in a decoded value.
-            key.append("\x1f").append(req.path);
-            for (const auto& [k, v] : req.params) key.append("\x1e").append(k).append("\x1d").append(v);
+            key = ResponseCache::key(key, req.path, req.params);
             if (std::optional<std::string> hit = cache.get(key)) {
                 send_json_text(res, 200, std::move(*hit));
                 res.set_header("X-Yosan-Cache", "hit");
@@ -469,32 +266,16 @@ void HttpServer::Impl::answer(const httplib::Request& req, httplib::Response& re
 }
 
 void HttpServer::Impl::handle_search(const httplib::Request& req, httplib::Response& res) {
-    const SearchParams p = parse_search_params(req, config);
+    const SearchParams p = parse_search_params(req, FacetContext{config, bureaus});
     answer(req, res, [&](Searcher& s) {
         SearchResult r = s.search(p.request);
         json j = to_json(r);
         j["hits"] = hits_json(r.hits);
-        // Facets are counted as if their own dimension were not filtered, so that a second value of the
-        // same facet can be added (OR within a facet, AND across facets). One cheap extra pass per
-        // filtered dimension: no hits are fetched, only the facet spy runs.
-        for (const std::string dim : {"bureau", "division", "year", "kind", "bucket"}) {
-            const std::vector<std::string> selected = p.filters.selected(dim);
-            if (selected.empty()) {
-                j["facets"][dim] = facet_json(r.facets[dim], selected);
-                continue;
-            }
-            SearchRequest alt = p.request;
-            alt.filters = p.filters.merged(dim);
-            alt.offset = 0;
-            alt.limit = 0;
-            SearchResult ar = s.search(alt);
-            j["facets"][dim] = facet_json(ar.facets[dim], selected);
-        }
         j["query"] = p.request.query;
         j["page"] = p.page;
         j["per_page"] = p.per_page;
         j["pages"] = (static_cast<long long>(r.total) + p.per_page - 1) / p.per_page;
-        j["sort"] = p.sort;
+        j["sort"] = sort_name(p.request.sort);
         return j;
     });
 }
@@ -509,7 +290,7 @@ void HttpServer::Impl::handle_sheet(const httplib::Request& req, const std::stri
 
 void HttpServer::Impl::handle_similar(const httplib::Request& req, const std::string& id, httplib::Response& res) {
     int limit = 8;
-    if (std::string l = single_param(req, "limit"); !l.empty()) limit = static_cast<int>(parse_int(l, "limit", 1, kMaxSimilar));
+    if (std::string l = single_param(req.params, "limit"); !l.empty()) limit = static_cast<int>(parse_int(l, "limit", 1, kMaxSimilar));
     answer(req, res, [&](Searcher& s) {
         if (!s.sheet(id)) throw HttpError(404, "その ID の資料はありません", clip(id, 64));
         return json{{"id", id}, {"hits", hits_json(s.similar(id, static_cast<Xapian::doccount>(limit)))}};

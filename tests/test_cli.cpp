@@ -58,7 +58,7 @@ TEST_CASE("yosan-index and yosan-search on good and bad files", "[cli]") {
         CHECK(out.find("重要鉱物供給源多角化のための出資事業") != std::string::npos);
         CHECK(out.find("390億円") != std::string::npos);
         CHECK(out.find("meti.txt:3909-3931") != std::string::npos);
-        CHECK(out.find("予算区分: 予備費 (1)") != std::string::npos);
+        CHECK(out.find("予備費 (1)") != std::string::npos);
     }
     SECTION("usage errors exit 2 with a message") {
         CHECK(run_command(search(index, "--sort random 蓄電池 2>&1"), &out) == 2);

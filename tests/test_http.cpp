@@ -158,15 +158,28 @@ TEST_CASE("search returns hits, snippets, exact facets and timing", "[http]") {
     SECTION("year, kind, division and bucket filters match the Searcher") {
         const json all = srv.get_json("/api/search?per_page=1");
         Filters f;
-        f.kinds = {"補正"};
+        f.add("kind", "補正");
         CHECK(srv.get_json("/api/search?kind=" + url_encode("補正"))["total"] == direct("", f).total);
         CHECK(srv.get_json("/api/search?kind=" + url_encode("補正予算"))["total"] == direct("", f).total);
         f = {};
-        f.years = {2025};
+        f.add("year", "2025");
         CHECK(srv.get_json("/api/search?year=" + url_encode("令和7"))["total"] == direct("", f).total);
         f = {};
-        f.bureaus = {"電池産業課"};
+        f.add("division", "電池産業課");
         CHECK(srv.get_json("/api/search?division=" + url_encode("電池産業課"))["total"] == direct("", f).total);
+        // A bureau and a division selected together narrow (AND across facets), never widen.
+        const json bureau = srv.get_json("/api/search?bureau=" + url_encode("商務情報政策局"));
+        const json division = srv.get_json("/api/search?division=" + url_encode("自動車課"));
+        const json both = srv.get_json("/api/search?per_page=100&bureau=" + url_encode("商務情報政策局") + "&division=" + url_encode("自動車課"));
+        CHECK(both["total"].get<int>() <= std::min(bureau["total"].get<int>(), division["total"].get<int>()));
+        for (const json& h : both["hits"]) {
+            bool top = false, div = false;
+            for (const json& b : h["bureaus"]) {
+                top |= b["top"] == "商務情報政策局";
+                for (const json& d : b["divisions"]) div |= d == "自動車課";
+            }
+            CHECK((top && div));
+        }
         const std::string bucket = all["facets"]["bucket"][0]["value"];
         CHECK(srv.get_json("/api/search?bucket=" + bucket)["total"] == all["facets"]["bucket"][0]["count"]);
     }
@@ -289,6 +302,18 @@ TEST_CASE("a repeated request is answered from the cache, with the same body", "
     CHECK(second.body == first.body);
     CHECK(srv.get("/api/search?sort=-amount&q=" + url_encode("水素")).header("X-Yosan-Cache") == "hit");  // any order
     CHECK(srv.get("/healthz").header("X-Yosan-Cache").empty());
+}
+
+TEST_CASE("a value holding separator bytes cannot poison the cache", "[http]") {
+    RunningServer& srv = corpus_server();
+    // Once the key joined parts with control bytes: this query's key equalled that of q=宇宙&sort=-amount.
+    const json poison = srv.get_json("/api/search?q=" + url_encode("宇宙") + "%1Esort%1D-amount");
+    const json real = srv.get_json("/api/search?q=" + url_encode("宇宙") + "&sort=-amount");
+    CHECK(real["sort"] == "-amount");
+    CHECK(real["total"] == direct("宇宙").total);
+    REQUIRE(real["total"].get<int>() >= 2);
+    CHECK(real["hits"][0]["amount"].get<std::int64_t>() >= real["hits"][1]["amount"].get<std::int64_t>());
+    CHECK(poison["total"] != real["total"]);
 }
 
 TEST_CASE("healthz reports the index", "[http]") {

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/budget.h"
+#include "core/facets.h"
 #include "core/text.h"
 #include "tests/test_support.h"
 
@@ -69,6 +70,13 @@ TEST_CASE("fiscal years and kinds", "[text][budget]") {
     CHECK(parse_kind("概算要求") == "要求");
     CHECK(parse_kind("予備費") == "予備費");
     CHECK_FALSE(parse_kind("本気").has_value());
+}
+
+TEST_CASE("fiscal years are named in their era", "[text][budget]") {
+    CHECK(era_year(2025) == "令和7年度");
+    CHECK(era_year(2019) == "令和元年度");
+    CHECK(era_year(2018) == "平成30年度");
+    CHECK(era_year(1989) == "平成元年度");
 }
 
 TEST_CASE("amounts are shown in 億円", "[text][budget]") {

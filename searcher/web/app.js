@@ -5,14 +5,10 @@
 'use strict';
 
 (() => {
-  const FACETS = [
-    ['bureau', '局・庁'],
-    ['division', '課・室'],
-    ['year', '年度'],
-    ['kind', '予算区分'],
-    ['bucket', '金額帯'],
-  ];
-  const MULTI = FACETS.map(([k]) => k);
+  // The facets come from the server's table (facet_list in every answer); every URL parameter that is
+  // not one of SINGLE is a facet and may repeat.
+  let FACETS = [];
+  const facetsOf = (data) => (data.facet_list || []).map((f) => [f.name, f.label]);
   const SINGLE = ['q', 'amount_min', 'amount_max', 'sort', 'page', 'sheet'];
   const FACET_SHOWN = 8; // longer facet lists fold behind a button
   const KIND_LABEL = { '当初': '当初予算', '補正': '補正予算', '予備費': '予備費', '要求': '概算要求' };
@@ -30,13 +26,14 @@
     const p = new URLSearchParams(location.search);
     const s = {};
     for (const k of SINGLE) s[k] = p.get(k) || '';
-    for (const k of MULTI) s[k] = p.getAll(k).filter((v) => v !== '');
+    for (const k of new Set(p.keys())) if (!SINGLE.includes(k)) s[k] = p.getAll(k).filter((v) => v !== '');
+    for (const [k] of FACETS) s[k] = s[k] || [];
     return s;
   }
   function toQuery(s) {
     const p = new URLSearchParams();
     if (s.q) p.set('q', s.q);
-    for (const k of MULTI) for (const v of s[k]) p.append(k, v);
+    for (const [k, vs] of Object.entries(s)) if (Array.isArray(vs)) for (const v of vs) p.append(k, v);
     for (const k of ['amount_min', 'amount_max']) if (s[k]) p.set(k, s[k]);
     if (s.sort && s.sort !== 'relevance') p.set('sort', s.sort);
     if (s.page && s.page !== '1') p.set('page', s.page);
@@ -146,9 +143,10 @@
   function renderFacets(data, s) {
     const box = $('facets');
     box.replaceChildren();
+    FACETS = facetsOf(data);
     for (const [key, title] of FACETS) {
       const values = (data.facets && data.facets[key]) || [];
-      const selected = s[key];
+      const selected = s[key] || [];
       const group = el('fieldset', { class: 'facet', 'data-facet': key });
       const legend = el('legend', {}, title);
       group.append(legend);
@@ -206,8 +204,8 @@
       const hit = f.find((v) => v.value === value);
       return hit ? hit.label : value;
     };
-    for (const [key, title] of FACETS)
-      for (const v of s[key]) add(`${title}: ${labelOf(key, v)}`, () => update({ [key]: s[key].filter((x) => x !== v) }));
+    for (const [key, title] of facetsOf(data))
+      for (const v of s[key] || []) add(`${title}: ${labelOf(key, v)}`, () => update({ [key]: s[key].filter((x) => x !== v) }));
     if (s.amount_min) add(`金額: ${s.amount_min} 以上`, () => update({ amount_min: '' }));
     if (s.amount_max) add(`金額: ${s.amount_max} 以下`, () => update({ amount_max: '' }));
     // Budget words recognised inside the query (10億円以上, 令和6年度, 補正): removing one removes its words.
@@ -381,7 +379,7 @@
       update({ amount_min: $('amount_min').value.trim(), amount_max: $('amount_max').value.trim() });
     });
     $('sort').addEventListener('change', () => update({ sort: $('sort').value }));
-    $('home').addEventListener('click', (e) => { e.preventDefault(); navigate({ q: '', sort: '', page: '', sheet: '', amount_min: '', amount_max: '', ...Object.fromEntries(MULTI.map((k) => [k, []])) }); });
+    $('home').addEventListener('click', (e) => { e.preventDefault(); navigate({ q: '', sort: '', page: '', sheet: '', amount_min: '', amount_max: '', ...Object.fromEntries(FACETS.map(([k]) => [k, []])) }); });
     $('back-link').addEventListener('click', (e) => {
       if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
       e.preventDefault();

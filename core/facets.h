@@ -1,0 +1,88 @@
+// The facet table: every dimension staff can narrow by and count (bureau, division, fiscal year, kind,
+// amount bucket), in one place. The table drives
+//   - the indexer: which boolean terms and value slot each sheet gets (values_of),
+//   - the searcher: the filter query (OR within a facet, AND across facets) and the exact counts,
+//   - the request: the HTTP parameter and the CLI option of each facet (its name) and how a typed value is
+//     read (read_value), and the JSON and the page (name, label, order).
+// A new facet is one new row here; nothing else spells the list out.
+//
+// Every facet also counts the sheets that have no value for it, under kNoValue (「記載なし」), so that the
+// counts of a facet add up to the total; that value can be filtered on like any other.
+//
+// Thread safe: the table is immutable.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <xapian.h>
+
+#include "core/sheet.h"
+
+namespace yosan {
+
+struct Config;
+class BureauDirectory;
+
+// What reading or labelling a facet value may need besides the value itself.
+struct FacetContext {
+    const Config& config;
+    const BureauDirectory& bureaus;
+};
+
+struct Facet {
+    enum class Order { count_desc, value_desc, value_asc };
+
+    std::string_view name;    // HTTP parameter, CLI option (--name) and JSON key
+    std::string_view label;   // heading for staff
+    std::string_view prefix;  // boolean term prefix (core/schema.h)
+    Xapian::valueno slot;     // value slot with the sheet's values, '\n'-separated
+    Order order;
+    // The sheet's values, as stored (canonical). Empty: the sheet counts under kNoValue.
+    std::vector<std::string> (*values_of)(const Sheet&, const FacetContext&);
+    // A value as staff type it (令和7, 補正予算, 商務サービスグループ) → the stored value; nullopt when it is
+    // not a value of this facet.
+    std::optional<std::string> (*read_value)(std::string_view typed, const FacetContext&);
+    // How a stored value is shown (2025 → 2025年度（令和7年度）).
+    std::string (*label_of)(std::string_view value, const FacetContext&);
+    // The message when read_value refuses (Japanese, for staff).
+    std::string_view expected;
+};
+
+// The value under which sheets without a value of a facet are counted and filtered.
+inline constexpr std::string_view kNoValue = "記載なし";
+
+std::span<const Facet> facets();
+const Facet* find_facet(std::string_view name);
+
+// Filters: values per facet (OR within a facet, AND across facets) and an amount range.
+struct Filters {
+    std::map<std::string, std::vector<std::string>, std::less<>> values;  // facet name → stored values
+    std::optional<std::int64_t> amount_min, amount_max;                    // inclusive min, exclusive max
+
+    bool empty() const { return values.empty() && !amount_min && !amount_max; }
+    // The selected values of a facet (empty when none).
+    const std::vector<std::string>& of(std::string_view facet) const;
+    // Adds a stored value (once).
+    void add(std::string_view facet, std::string value);
+    // Reads a typed value of `facet` and adds it; throws UsageError naming the facet when it is not one.
+    // A division given as a bureau (--bureau 自動車課) goes to the division facet.
+    void add_typed(const Facet& facet, std::string_view typed, const FacetContext& context);
+    // All but one facet's values: a facet is counted as if it were not filtered, so that a second value of
+    // it can be added.
+    Filters without(std::string_view facet) const;
+    // Adds another set of filters (values joined, the tighter amount bounds kept).
+    void merge(const Filters& other);
+};
+
+// The stored values of a facet in a document's value slot.
+std::vector<std::string_view> split_values(std::string_view slot_value);
+
+// The Japanese fiscal-year name: 2025 → 令和7年度, 2019 → 令和元年度, 2018 → 平成30年度.
+std::string era_year(int year);
+
+}  // namespace yosan

@@ -1,0 +1,73 @@
+#include "core/terms.h"
+
+#include <cstdint>
+#include <cstdio>
+
+#include "core/schema.h"
+#include "core/text.h"
+
+namespace yosan::terms {
+
+namespace {
+
+// 64-bit FNV-1a: stable across builds and machines, which std::hash is not (the hash is part of the
+// stored term, so the searcher must compute the same one as the indexer did, years later).
+std::uint64_t fnv1a(std::string_view s) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    return h;
+}
+
+// The longest prefix of s of at most `bytes` bytes that ends on a character boundary.
+std::string_view cut_on_character(std::string_view s, std::size_t bytes) {
+    if (s.size() <= bytes) return s;
+    while (bytes > 0 && (static_cast<unsigned char>(s[bytes]) & 0xC0) == 0x80) --bytes;
+    return s.substr(0, bytes);
+}
+
+}  // namespace
+
+std::string boolean(std::string_view prefix, std::string_view value) {
+    std::string term;
+    term.reserve(prefix.size() + value.size());
+    term.append(prefix).append(value);
+    if (term.size() <= kMaxTermBytes) return term;
+    // Omega's hash_long_term: keep what fits, then a hash of the whole term, so two long values that share
+    // their first 220 bytes still get different terms.
+    char hash[20];
+    std::snprintf(hash, sizeof hash, "#%016llx", static_cast<unsigned long long>(fnv1a(term)));
+    std::string out(cut_on_character(term, kMaxTermBytes - (sizeof hash - 1)));
+    out.append(hash);
+    return out;
+}
+
+std::string word(std::string_view prefix, std::string_view text) {
+    if (text.empty() || text.size() > kMaxWordBytes) return {};
+    std::string term;
+    term.reserve(prefix.size() + text.size());
+    term.append(prefix).append(text);
+    return term;
+}
+
+std::vector<std::string> word_forms(std::string_view prefix, const Token& token) {
+    std::vector<std::string> out;
+    if (!token.indexed) return out;
+    if (std::string t = word(prefix, token.term); !t.empty()) out.push_back(std::move(t));
+    if (token.surface != token.term)
+        if (std::string s = word(prefix, token.surface); !s.empty()) out.push_back(std::move(s));
+    return out;
+}
+
+std::string reading(const Token& token) {
+    if (!token.indexed || token.reading.empty()) return {};
+    if (all_of_script(token.surface, is_katakana) || all_of_script(token.surface, is_hiragana)) return {};
+    return word(schema::kReading, token.reading);
+}
+
+std::vector<std::string> gram_terms(std::string_view kanji_run) {
+    std::vector<std::string> out;
+    for (const std::string& g : kanji_bigrams(kanji_run)) out.push_back(std::string(schema::kGram) + g);
+    return out;
+}
+
+}  // namespace yosan::terms

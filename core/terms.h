@@ -1,0 +1,47 @@
+// How a token or a facet value becomes Xapian terms: the one rule both the indexer and the query parser
+// follow. If the two sides turned tokens into terms differently, matches would be silently lost, so neither
+// side builds a term string by hand.
+//
+// Xapian refuses a term longer than 245 bytes (and a whole run with it). Two caps keep every term below:
+//   - boolean terms (ids, facet values, file paths) are exact keys that may be long (a folder of 80
+//     Japanese characters), so a long one is cut and a hash of the whole is appended, as Omega's
+//     hash_long_term does: still exact, still unique in practice, and computed the same way on both sides;
+//   - free-text words longer than kMaxWordBytes are not search terms at all (nobody types a 27 KB word,
+//     and such a "word" is a conversion accident); the position still advances.
+//
+// All functions are pure and thread safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/analyzer.h"
+
+namespace yosan::terms {
+
+// Xapian's limit for glass databases.
+inline constexpr std::size_t kMaxTermBytes = 245;
+// Free-text words above this are not indexed (and a query word above it matches nothing).
+inline constexpr std::size_t kMaxWordBytes = 120;
+
+// prefix + value, hashed when it would be too long for Xapian.
+std::string boolean(std::string_view prefix, std::string_view value);
+
+// The free-text term of a word under a field prefix ("" for the body, "S" for titles), or "" when the word
+// is too long to be a term.
+std::string word(std::string_view prefix, std::string_view text);
+
+// The terms one token stands for in a field, strongest first: its folded term (the lemma), then its
+// surface when that differs (UniDic reads 宇宙 standing alone as the name ソラ; indexing and searching the
+// surface too means 宇宙 still finds 宇宙). The indexer posts all of them at the token's position; the
+// query parser ORs them as synonyms. Empty for a token that is not indexed or too long.
+std::vector<std::string> word_forms(std::string_view prefix, const Token& token);
+
+// The reading term of a token whose surface is not already kana ("R" + katakana reading), or "".
+std::string reading(const Token& token);
+
+// Kanji bigram terms of a run of kanji ("XG" + two characters): 蓄電池 → XG蓄電, XG電池.
+std::vector<std::string> gram_terms(std::string_view kanji_run);
+
+}  // namespace yosan::terms

@@ -1,0 +1,59 @@
+// core/terms: the one rule that turns tokens and facet values into terms, for both sides.
+#include <catch2/catch.hpp>
+
+#include <xapian.h>
+
+#include "core/schema.h"
+#include "core/terms.h"
+#include "indexer/document_builder.h"
+#include "tests/test_support.h"
+
+using namespace yosan;
+
+namespace {
+std::string repeat(std::string_view s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += s;
+    return out;
+}
+}  // namespace
+
+TEST_CASE("long boolean terms are hashed to fit, stay distinct and stay valid UTF-8", "[terms]") {
+    const std::string folder = "/srv/予算/" + repeat("経済産業省", 16);  // 80 Japanese characters
+    const std::string a = terms::boolean(schema::kFile, folder + "/a.txt");
+    const std::string b = terms::boolean(schema::kFile, folder + "/b.txt");
+    CHECK(a.size() <= terms::kMaxTermBytes);
+    CHECK(b.size() <= terms::kMaxTermBytes);
+    CHECK(a != b);
+    CHECK(a == terms::boolean(schema::kFile, folder + "/a.txt"));  // the same on both sides, every time
+    CHECK(first_invalid_utf8(a) == std::string::npos);
+    CHECK(terms::boolean(schema::kBureau, "製造産業局") == "XB製造産業局");  // short terms are left alone
+}
+
+TEST_CASE("over-long words are not terms; a token stands for its lemma and its surface", "[terms]") {
+    Token t;
+    t.surface = "宇宙";
+    t.term = "ソラ";  // UniDic's lemma of 宇宙 standing alone
+    CHECK(terms::word_forms("S", t) == std::vector<std::string>{"Sソラ", "S宇宙"});
+    t.term = t.surface = repeat("あ", 100);
+    CHECK(terms::word_forms("", t).empty());
+    t.indexed = false;
+    t.term = t.surface = "の";
+    CHECK(terms::word_forms("", t).empty());
+}
+
+TEST_CASE("a sheet from a deep folder with a huge title indexes into a real database", "[terms][index]") {
+    test::TempDir dir("terms-db");
+    Config config = test::test_config(dir.file("db"));
+    Sheet s = test::sheet_at_line(196);
+    s.file = "/srv/予算/" + repeat("経済産業省予算資料", 10) + "/sheets.txt";
+    s.title = repeat("宇宙戦略基金", 4000) + "事業";  // about 70 KB, with no break
+    s.id = "longtitle";
+    const DocumentBuilder builder(test::analyzer(), config);
+    Xapian::WritableDatabase db(dir.file("db"), Xapian::DB_CREATE_OR_OPEN);
+    REQUIRE_NOTHROW(db.add_document(builder.build(s)));
+    db.commit();
+    CHECK(db.get_doccount() == 1);
+    CHECK(db.term_exists(terms::boolean(schema::kFile, s.file)));
+    CHECK(db.term_exists("宇宙"));
+}
