@@ -28,13 +28,6 @@ K = 10
 
 # ---------------------------------------------------------------- query sets
 
-def find_eval_dir():
-    for d in (os.path.join(ROOT, "..", "shared", "eval"), "/work/shared/eval"):
-        if os.path.exists(os.path.join(d, "queries-dev.tsv")):
-            return os.path.abspath(d)
-    return None
-
-
 def read_queries(path):
     out = []
     with open(path, encoding="utf-8") as f:
@@ -220,7 +213,7 @@ def main():
     ap.add_argument("--corpus", default=os.path.join(ROOT, "data", "meti-budget-sheets-r7.txt"),
                     help="the sheet file whose --dump the baselines index (the config's corpus for yosan)")
     ap.add_argument("--set", default="all", choices=["dev", "check", "all"],
-                    help="bundled query sets: dev (shared/eval), check (bench/relevance), all (default)")
+                    help="bundled query sets (bench/relevance/queries-SET.tsv): dev, check, all (default)")
     ap.add_argument("--queries", help="a custom query set (qid<TAB>query); replaces --set")
     ap.add_argument("--qrels", help="judgements for --queries (qid<TAB>line<TAB>grade<TAB>title)")
     ap.add_argument("--engines", default=",".join(ALL_ENGINES))
@@ -244,10 +237,7 @@ def main():
                      args.queries, args.qrels))
     else:
         if args.set in ("dev", "all"):
-            ev = find_eval_dir()
-            if not ev:
-                sys.exit("relevance: dev set not found in ../shared/eval or /work/shared/eval")
-            sets.append(("dev", os.path.join(ev, "queries-dev.tsv"), os.path.join(ev, "qrels-dev.tsv")))
+            sets.append(("dev", os.path.join(HERE, "queries-dev.tsv"), os.path.join(HERE, "qrels-dev.tsv")))
         if args.set in ("check", "all"):
             sets.append(("check", os.path.join(HERE, "queries-check.tsv"), os.path.join(HERE, "qrels-check.tsv")))
 
