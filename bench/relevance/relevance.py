@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(ROOT, "bench", "baselines"))
 
 import sheets as sheets_mod  # noqa: E402
 
-ALL_ENGINES = ["yosan", "groonga-mecab", "groonga-bigram", "sqlite-trigram"]
+ALL_ENGINES = ["yosan", "groonga-mecab", "groonga-bigram", "sqlite-trigram", "kuromoji-like"]
 K = 10
 
 
@@ -263,6 +263,9 @@ def main():
             elif name == "sqlite-trigram":
                 import sqlite_trigram
                 objs.append(IdEngine(sqlite_trigram.SqliteTrigramEngine(name), by_id))
+            elif name == "kuromoji-like":
+                import kuromoji_like
+                objs.append(IdEngine(kuromoji_like.KuromojiLikeEngine(name), by_id))
         timing = {}
         for e in objs:
             t0 = time.time()
