@@ -22,18 +22,11 @@ sys.path.insert(0, os.path.join(ROOT, "bench", "baselines"))
 
 import sheets as sheets_mod  # noqa: E402
 
-ALL_ENGINES = ["yosan", "groonga-mecab", "groonga-bigram", "sqlite-trigram"]
+ALL_ENGINES = ["yosan", "groonga-mecab", "groonga-bigram", "sqlite-trigram", "kuromoji-like"]
 K = 10
 
 
 # ---------------------------------------------------------------- query sets
-
-def find_eval_dir():
-    for d in (os.path.join(ROOT, "..", "shared", "eval"), "/work/shared/eval"):
-        if os.path.exists(os.path.join(d, "queries-dev.tsv")):
-            return os.path.abspath(d)
-    return None
-
 
 def read_queries(path):
     out = []
@@ -203,6 +196,10 @@ def pad(s, w, right=False):
     return fill + s if right else s + fill
 
 
+def query_width(rows):
+    return min(52, max([24] + [width(r["query"]) for r in rows]))
+
+
 def fmt(v):
     return f"{v:.3f}"
 
@@ -219,8 +216,8 @@ def main():
     ap.add_argument("--config", default=os.path.join(ROOT, "config", "yosan.toml"))
     ap.add_argument("--corpus", default=os.path.join(ROOT, "data", "meti-budget-sheets-r7.txt"),
                     help="the sheet file whose --dump the baselines index (the config's corpus for yosan)")
-    ap.add_argument("--set", default="all", choices=["dev", "check", "all"],
-                    help="bundled query sets: dev (shared/eval), check (bench/relevance), all (default)")
+    ap.add_argument("--set", default="all", choices=["dev", "check", "sentence", "all"],
+                    help="bundled query sets (bench/relevance/queries-SET.tsv): dev, check, sentence, all (default)")
     ap.add_argument("--queries", help="a custom query set (qid<TAB>query); replaces --set")
     ap.add_argument("--qrels", help="judgements for --queries (qid<TAB>line<TAB>grade<TAB>title)")
     ap.add_argument("--engines", default=",".join(ALL_ENGINES))
@@ -244,12 +241,10 @@ def main():
                      args.queries, args.qrels))
     else:
         if args.set in ("dev", "all"):
-            ev = find_eval_dir()
-            if not ev:
-                sys.exit("relevance: dev set not found in ../shared/eval or /work/shared/eval")
-            sets.append(("dev", os.path.join(ev, "queries-dev.tsv"), os.path.join(ev, "qrels-dev.tsv")))
-        if args.set in ("check", "all"):
-            sets.append(("check", os.path.join(HERE, "queries-check.tsv"), os.path.join(HERE, "qrels-check.tsv")))
+            sets.append(("dev", os.path.join(HERE, "queries-dev.tsv"), os.path.join(HERE, "qrels-dev.tsv")))
+        for name in ("check", "sentence"):
+            if args.set in (name, "all"):
+                sets.append((name, os.path.join(HERE, f"queries-{name}.tsv"), os.path.join(HERE, f"qrels-{name}.tsv")))
 
     build = os.path.abspath(args.build)
     tmp = tempfile.mkdtemp(prefix="yosan-relevance-")
@@ -273,6 +268,9 @@ def main():
             elif name == "sqlite-trigram":
                 import sqlite_trigram
                 objs.append(IdEngine(sqlite_trigram.SqliteTrigramEngine(name), by_id))
+            elif name == "kuromoji-like":
+                import kuromoji_like
+                objs.append(IdEngine(kuromoji_like.KuromojiLikeEngine(name), by_id))
         timing = {}
         for e in objs:
             t0 = time.time()
@@ -309,17 +307,18 @@ def main():
                 print()
                 print(f"== {e.name} on {set_name} ({os.path.relpath(qpath, ROOT) if qpath.startswith(ROOT) else qpath}, {len(rows)} queries)")
                 print(f"   {e.description}")
-                hdr = f"{pad('qid', 6)}  {pad('query', 24)}  {pad('hits', 5, True)}  {pad('nDCG@10', 7, True)}  {pad('P@5', 5, True)}  {pad('MRR', 5, True)}  {pad('R@10', 5, True)}  note"
+                qw = query_width(rows)
+                hdr = f"{pad('qid', 6)}  {pad('query', qw)}  {pad('hits', 5, True)}  {pad('nDCG@10', 7, True)}  {pad('P@5', 5, True)}  {pad('MRR', 5, True)}  {pad('R@10', 5, True)}  note"
                 print(hdr)
                 for r in rows:
                     m = r["metrics"]
                     note = r["note"]
                     if not r["judgements"]:
                         note = ("no judgements: 1.0 if no hit, else 0.0" + ("; " + note if note else ""))
-                    print(f"{pad(r['qid'], 6)}  {pad(r['query'], 24)}  {pad(r['total'], 5, True)}  {pad(fmt(m['ndcg']), 7, True)}  "
+                    print(f"{pad(r['qid'], 6)}  {pad(r['query'], qw)}  {pad(r['total'], 5, True)}  {pad(fmt(m['ndcg']), 7, True)}  "
                           f"{pad(fmt(m['p5']), 5, True)}  {pad(fmt(m['mrr']), 5, True)}  {pad(fmt(m['recall']), 5, True)}  {note}".rstrip())
                 agg = {k: mean([r["metrics"][k] for r in rows]) for k in ("ndcg", "p5", "mrr", "recall")}
-                print(f"{pad('mean', 6)}  {pad('', 24)}  {pad('', 5)}  {pad(fmt(agg['ndcg']), 7, True)}  {pad(fmt(agg['p5']), 5, True)}  "
+                print(f"{pad('mean', 6)}  {pad('', qw)}  {pad('', 5)}  {pad(fmt(agg['ndcg']), 7, True)}  {pad(fmt(agg['p5']), 5, True)}  "
                       f"{pad(fmt(agg['mrr']), 5, True)}  {pad(fmt(agg['recall']), 5, True)}")
 
         # ---- explanations
@@ -345,7 +344,7 @@ def main():
         # ---- side by side
         print()
         print("== summary (mean over queries; a query without judgements scores 1.0 when it returns no hit, else 0.0)")
-        print(f"{pad('engine', 15)}  {pad('set', 6)}  {pad('queries', 7, True)}  {pad('nDCG@10', 7, True)}  {pad('P@5', 5, True)}  "
+        print(f"{pad('engine', 15)}  {pad('set', 8)}  {pad('queries', 7, True)}  {pad('nDCG@10', 7, True)}  {pad('P@5', 5, True)}  "
               f"{pad('MRR', 5, True)}  {pad('R@10', 5, True)}  {pad('index s', 7, True)}  {pad('ms/query', 8, True)}")
         summary = []
         for set_name, _, _ in sets:
@@ -354,7 +353,7 @@ def main():
                 agg = {k: mean([r["metrics"][k] for r in rows]) for k in ("ndcg", "p5", "mrr", "recall")}
                 tm = timing[e.name]
                 summary.append({"engine": e.name, "set": set_name, "queries": len(rows), **agg})
-                print(f"{pad(e.name, 15)}  {pad(set_name, 6)}  {pad(len(rows), 7, True)}  {pad(fmt(agg['ndcg']), 7, True)}  "
+                print(f"{pad(e.name, 15)}  {pad(set_name, 8)}  {pad(len(rows), 7, True)}  {pad(fmt(agg['ndcg']), 7, True)}  "
                       f"{pad(fmt(agg['p5']), 5, True)}  {pad(fmt(agg['mrr']), 5, True)}  {pad(fmt(agg['recall']), 5, True)}  "
                       f"{pad('%.2f' % tm['index_s'], 7, True)}  {pad('%.1f' % (1000 * mean(tm['query_s'])), 8, True)}")
         for set_name, _, _ in sets:
@@ -366,11 +365,12 @@ def main():
             print()
             print(f"== nDCG@10 per query on {set_name}")
             names = [e.name for e in objs]
-            print(f"{pad('qid', 6)}  {pad('query', 24)}  " + "  ".join(pad(n, max(14, len(n)), True) for n in names))
             per = [results[(set_name, n)] for n in names]
+            qw = query_width(per[0]) if per else 24
+            print(f"{pad('qid', 6)}  {pad('query', qw)}  " + "  ".join(pad(n, max(14, len(n)), True) for n in names))
             for i in range(len(per[0]) if per else 0):
                 r0 = per[0][i]
-                print(f"{pad(r0['qid'], 6)}  {pad(r0['query'], 24)}  " +
+                print(f"{pad(r0['qid'], 6)}  {pad(r0['query'], qw)}  " +
                       "  ".join(pad(fmt(p[i]['metrics']['ndcg']) + ("" if p[i]['judgements'] else f" ({p[i]['total']} hits)"),
                                     max(14, len(n)), True) for p, n in zip(per, names)))
         print("(ms/query for yosan includes starting the yosan-search process; groonga likewise runs one process per query)")
