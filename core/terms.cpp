@@ -1,5 +1,6 @@
 #include "core/terms.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 
@@ -58,16 +59,35 @@ std::vector<std::string> word_forms(std::string_view prefix, const Token& token)
     return out;
 }
 
+std::string fold_reading(std::string_view katakana) {
+    // Small kana as their full-size letters: people type だつたんそ for 脱炭素 (ダッタンソ), and slip on
+    // ィ/イ; as a reading, the difference never decides which word is meant.
+    static const std::pair<std::string_view, std::string_view> small[] = {
+        {"ァ", "ア"}, {"ィ", "イ"}, {"ゥ", "ウ"}, {"ェ", "エ"}, {"ォ", "オ"}, {"ッ", "ツ"},
+        {"ャ", "ヤ"}, {"ュ", "ユ"}, {"ョ", "ヨ"}, {"ヮ", "ワ"}, {"ヵ", "カ"}, {"ヶ", "ケ"}};
+    std::string out(katakana);
+    for (const auto& [from, to] : small) replace_all(out, from, to);
+    return out;
+}
+
 std::string reading(const Token& token) {
     if (!token.indexed || token.reading.empty()) return {};
     if (all_of_script(token.surface, is_katakana) || all_of_script(token.surface, is_hiragana)) return {};
-    return word(schema::kReading, token.reading);
+    return word(schema::kReading, fold_reading(token.reading));
 }
 
 std::vector<std::string> gram_terms(std::string_view kanji_run) {
     std::vector<std::string> out;
     for (const std::string& g : kanji_bigrams(kanji_run)) out.push_back(std::string(schema::kGram) + g);
     return out;
+}
+
+bool spelling_word(std::string_view term) {
+    if (term.empty() || (term[0] >= 'A' && term[0] <= 'Z')) return false;  // prefixed terms
+    const std::size_t letters = utf8_length(term);
+    if (all_of_script(term, is_katakana)) return letters >= 3 && letters <= 30;
+    if (letters < 4 || letters > 30) return false;
+    return std::all_of(term.begin(), term.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '-'; });
 }
 
 }  // namespace yosan::terms

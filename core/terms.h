@@ -38,10 +38,19 @@ std::string word(std::string_view prefix, std::string_view text);
 // query parser ORs them as synonyms. Empty for a token that is not indexed or too long.
 std::vector<std::string> word_forms(std::string_view prefix, const Token& token);
 
-// The reading term of a token whose surface is not already kana ("R" + katakana reading), or "".
+// The reading term of a token whose surface is not already kana ("R" + katakana reading, small kana
+// folded), or "".
 std::string reading(const Token& token);
+// A katakana reading with small kana folded to full size (ダッタン → ダツタン), as reading terms hold it.
+std::string fold_reading(std::string_view katakana);
 
 // Kanji bigram terms of a run of kanji ("XG" + two characters): 蓄電池 → XG蓄電, XG電池.
 std::vector<std::string> gram_terms(std::string_view kanji_run);
+
+// Whether a body term goes into the spelling dictionary for "did you mean": katakana words of three
+// letters or more (ロボティクス: typed by ear, where small-kana and long-vowel slips happen) and Latin
+// words of four letters or more. Kanji words are typed through an IME and come out as real words, and
+// two-letter words have too many neighbours for a suggestion to mean anything.
+bool spelling_word(std::string_view term);
 
 }  // namespace yosan::terms

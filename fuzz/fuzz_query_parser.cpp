@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         const ParsedQuery q = parser.parse(text, database());
         Xapian::Enquire enquire(database());
-        enquire.set_query(q.query);
+        enquire.set_query(q.build());
         enquire.get_mset(0, 10);
     } catch (const UsageError&) {
         return 0;  // the documented answer to an absurd query

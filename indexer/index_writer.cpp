@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "core/schema.h"
+#include "core/terms.h"
 #include "indexer/run_lock.h"
 
 namespace yosan {
@@ -26,7 +27,7 @@ namespace {
 
 constexpr std::string_view kGenerationInfix = ".g";
 
-std::string id_term(const std::string& id) { return std::string(schema::kId).append(id); }
+std::string id_term(const std::string& id) { return terms::boolean(schema::kId, id); }
 
 // The database a stub file names: its first "auto|glass PATH" line, relative to the stub's directory.
 std::string stub_target(const std::string& stub) {
@@ -147,6 +148,19 @@ void IndexWriter::begin() {
 
 bool IndexWriter::contains(const std::string& id) const { return db_.term_exists(id_term(id)); }
 
+namespace {
+// Keeps Xapian's spelling dictionary (did-you-mean suggestions) in step with the documents: a document's
+// words are added when it comes in and taken out when it goes or is replaced.
+void update_spellings(Xapian::WritableDatabase& db, const Xapian::Document& doc, bool add) {
+    for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
+        const std::string& term = *t;
+        if (!terms::spelling_word(term)) continue;
+        if (add) db.add_spelling(term);
+        else db.remove_spelling(term);
+    }
+}
+}  // namespace
+
 void IndexWriter::put(const std::vector<const Sheet*>& sheets, bool force, const std::function<void(std::size_t)>& progress) {
     const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
     std::size_t done = 0;
@@ -178,6 +192,11 @@ void IndexWriter::put(const std::vector<const Sheet*>& sheets, bool force, const
             }));
         for (auto& w : workers) w.get();  // rethrows a worker's exception here
         for (std::size_t j = 0; j < jobs.size(); ++j) {
+            if (jobs[j].existed) {
+                const std::string term = id_term(jobs[j].sheet->id);
+                update_spellings(db_, db_.get_document(*db_.postlist_begin(term)), false);
+            }
+            update_spellings(db_, docs[j], true);
             db_.replace_document(id_term(jobs[j].sheet->id), docs[j]);
             ++(jobs[j].existed ? stats_.updated : stats_.added);
         }
@@ -188,7 +207,9 @@ void IndexWriter::put(const std::vector<const Sheet*>& sheets, bool force, const
 
 void IndexWriter::remove(const std::string& id) {
     const std::string term = id_term(id);
-    if (!db_.term_exists(term)) return;
+    auto post = db_.postlist_begin(term);
+    if (post == db_.postlist_end(term)) return;
+    update_spellings(db_, db_.get_document(*post), false);
     db_.delete_document(term);
     ++stats_.deleted;
 }
@@ -197,7 +218,9 @@ void IndexWriter::copy_from(const Xapian::Database& from, const std::string& id)
     const std::string term = id_term(id);
     auto post = from.postlist_begin(term);
     if (post == from.postlist_end(term)) return;
-    db_.replace_document(term, from.get_document(*post));
+    const Xapian::Document doc = from.get_document(*post);
+    update_spellings(db_, doc, true);
+    db_.replace_document(term, doc);
     ++stats_.unchanged;
 }
 
@@ -215,7 +238,7 @@ void IndexWriter::erase_file_state(const std::string& path) { db_.set_metadata(F
 
 std::map<std::string, std::string> IndexWriter::file_ids(const std::string& file) const {
     std::map<std::string, std::string> ids;  // id → stored data
-    const std::string term = std::string(schema::kFile) + file;
+    const std::string term = terms::boolean(schema::kFile, file);
     for (auto it = db_.postlist_begin(term); it != db_.postlist_end(term); ++it) {
         Xapian::Document doc = db_.get_document(*it);
         auto t = doc.termlist_begin();
@@ -226,9 +249,15 @@ std::map<std::string, std::string> IndexWriter::file_ids(const std::string& file
 }
 
 std::set<std::string> IndexWriter::indexed_files() const {
+    // A long path is hashed in its term (core/terms.h), so the path is read from the data of one of the
+    // file's documents: one document per file, not per sheet.
     std::set<std::string> files;
     const std::string prefix(schema::kFile);
-    for (auto it = db_.allterms_begin(prefix); it != db_.allterms_end(prefix); ++it) files.insert((*it).substr(prefix.size()));
+    for (auto it = db_.allterms_begin(prefix); it != db_.allterms_end(prefix); ++it) {
+        auto post = db_.postlist_begin(*it);
+        if (post == db_.postlist_end(*it)) continue;
+        files.insert(Sheet::from_json(nlohmann::json::parse(db_.get_document(*post).get_data())).file);
+    }
     return files;
 }
 

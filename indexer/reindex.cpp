@@ -65,7 +65,10 @@ std::map<std::string, FileState> read_states(const Xapian::Database& db) {
     // hash makes every such file count as changed once.
     const std::string fprefix(schema::kFile);
     for (auto t = db.allterms_begin(fprefix); t != db.allterms_end(fprefix); ++t) {
-        const std::string path = (*t).substr(fprefix.size());
+        // The path from a document's data: a long one is hashed in its term (core/terms.h).
+        auto first = db.postlist_begin(*t);
+        if (first == db.postlist_end(*t)) continue;
+        const std::string path = Sheet::from_json(nlohmann::json::parse(db.get_document(*first).get_data())).file;
         if (states.count(path)) continue;
         FileState s;
         s.path = path;

@@ -1,6 +1,9 @@
 #include "searcher/query_parser.h"
 
+#include <algorithm>
 #include <fstream>
+#include <functional>
+#include <utility>
 #include <regex>
 
 #include "core/budget.h"
@@ -49,38 +52,85 @@ std::vector<std::string> Synonyms::alternatives(const std::string& w) const {
 // ---------------------------------------------------------------------------------------------------
 // Budget words
 
-bool recognise_filter_word(const std::string& raw, Filters& out, std::vector<RecognisedFilter>& rec) {
-    const std::string w = nfkc(raw);
-    std::smatch m;
-    // Amount ranges: 10億円以上, 100億円未満, 5億以下, 1000億超, 10億〜100億円.
-    static const std::regex bound_re(R"(^(.+?)(以上|超|以下|未満)$)");
-    if (std::regex_match(w, m, bound_re)) {
-        if (auto yen = parse_yen(m[1].str())) {
-            const std::string op = m[2].str();
-            if (op == "以上" || op == "超") {
-                out.amount_min = op == "以上" ? *yen : *yen + 1;
-                rec.push_back({"amount_min", std::to_string(*out.amount_min), raw});
-            } else {
-                out.amount_max = op == "未満" ? *yen : *yen + 1;
-                rec.push_back({"amount_max", std::to_string(*out.amount_max), raw});
-            }
-            return true;
-        }
+namespace {
+
+bool has_amount_unit(std::string_view s) {
+    for (const char* unit : {"円", "億", "万", "千", "兆", "百"})
+        if (s.find(unit) != std::string_view::npos) return true;
+    return false;
+}
+
+// The fiscal years of a span such as 2024-2025, FY2024-2025, 令和6〜7年度 or 令和6年度〜令和7年度.
+std::optional<std::vector<int>> year_span(const std::string& lo, std::string hi) {
+    const std::optional<int> a = parse_fiscal_year(lo);
+    if (!a) return std::nullopt;
+    std::optional<int> b = parse_fiscal_year(hi);
+    if (!b) {  // 令和6〜7年度: the era is written once
+        for (const char* era : {"令和", "平成", "FY"})
+            if (lo.starts_with(era)) b = parse_fiscal_year(era + hi);
     }
-    static const std::regex range_re(R"(^(.+?)[〜~-](.+)$)");
-    if (std::regex_match(w, m, range_re)) {
-        std::string lo = m[1].str(), hi = m[2].str();
-        if (!lo.ends_with("円") && hi.ends_with("円")) lo += "円";
-        auto a = parse_yen(lo), b = parse_yen(hi);
-        if (a && b && *a < *b) {
-            out.amount_min = *a, out.amount_max = *b + 1;
-            rec.push_back({"amount_min", std::to_string(*a), raw});
-            rec.push_back({"amount_max", std::to_string(*b + 1), raw});
+    if (!b || *b < *a || *b - *a > 20) return std::nullopt;
+    std::vector<int> years;
+    for (int y = *a; y <= *b; ++y) years.push_back(y);
+    return years;
+}
+
+}  // namespace
+
+bool recognise_filter_word(const std::string& raw, Filters& out, std::vector<RecognisedFilter>& rec) {
+    std::string w = nfkc(raw);
+    // Wave dashes (〜, and ～ which NFKC already made ~) and dashes all mean a range.
+    for (const char* dash : {"〜", "～", "−", "–", "—"}) replace_all(w, dash, "~");
+    if (w.empty() || w.size() > 64) return false;
+    // Amount bounds: 10億円以上, 100億円未満, 5億以下, 1000億超.
+    for (const char* op : {"以上", "超", "以下", "未満"}) {
+        if (!w.ends_with(op) || w.size() == std::string_view(op).size()) continue;
+        const std::string amount = w.substr(0, w.size() - std::string_view(op).size());
+        if (!has_amount_unit(amount)) continue;
+        auto yen = parse_yen(amount);
+        if (!yen || *yen < 0) continue;
+        const std::string_view o = op;
+        if (o == "以上" || o == "超") {
+            out.amount_min = o == "以上" ? *yen : *yen + 1;
+            rec.push_back({"amount_min", std::to_string(*out.amount_min), raw});
+        } else {
+            out.amount_max = o == "未満" ? *yen : *yen + 1;
+            rec.push_back({"amount_max", std::to_string(*out.amount_max), raw});
+        }
+        return true;
+    }
+    // Ranges: 10億~100億円 (an amount: a unit on either side) or 2024-2025, 令和6~7年度 (fiscal years).
+    if (const std::size_t sep = w.find_first_of("~-", 1); sep != std::string::npos && sep + 1 < w.size()) {
+        std::string lo = w.substr(0, sep), hi = w.substr(sep + 1);
+        if (has_amount_unit(lo) || has_amount_unit(hi)) {
+            if (!lo.ends_with("円") && hi.ends_with("円")) lo += "円";
+            if (!has_amount_unit(lo) || (lo.size() >= 3 && lo.ends_with("円") && !has_amount_unit(lo.substr(0, lo.size() - 3)))) {
+                // 10~100億円: the unit is written once, at the end
+                for (const char* unit : {"兆", "億", "百万", "千万", "万", "千"})
+                    if (hi.find(unit) != std::string::npos) {
+                        const std::string bare = lo.ends_with("円") ? lo.substr(0, lo.size() - 3) : lo;
+                        lo = bare + unit + "円";
+                        break;
+                    }
+            }
+            auto a = parse_yen(lo), b = parse_yen(hi);
+            if (a && b && *a >= 0 && *a < *b) {
+                out.amount_min = *a, out.amount_max = *b + 1;
+                rec.push_back({"amount_min", std::to_string(*a), raw});
+                rec.push_back({"amount_max", std::to_string(*b + 1), raw});
+                return true;
+            }
+        } else if (auto years = year_span(lo, hi)) {
+            for (int y : *years) {
+                out.add("year", std::to_string(y));
+                rec.push_back({"year", std::to_string(y), raw});
+            }
             return true;
         }
     }
     // Fiscal year, optionally with a kind: 令和6年度補正, 令和6年度, FY2025, 2025年度, R7.
     static const std::regex year_re(R"(^((?:令和|平成)(?:[0-9]+|元)年度?|[0-9]{4}年度|FY[0-9]{4}|fy[0-9]{4}|R[0-9]{1,2})(当初|補正|予備費|概算要求)?(予算)?$)");
+    std::smatch m;
     if (std::regex_match(w, m, year_re)) {
         if (auto y = parse_fiscal_year(m[1].str())) {
             out.add("year", std::to_string(*y));
@@ -149,8 +199,9 @@ std::vector<Item> lex(const std::string& s) {
     return items;
 }
 
-// Splits a katakana reading into readings the index holds (fewest pieces), for hiragana queries.
-std::optional<std::vector<std::string>> segment_reading(const std::string& kata, const Xapian::Database& db) {
+// Ways to split a katakana reading into readings the index holds, fewest pieces first (at most a few):
+// チクデンチ → チクデン+チ (蓄電+池) and チク+デンチ; only the index can tell which is the word.
+std::vector<std::vector<std::string>> segment_reading(const std::string& kata, const Xapian::Database& db) {
     std::vector<std::string> chars;
     for (std::size_t i = 0; i < kata.size();) {
         std::size_t at = i;
@@ -158,88 +209,198 @@ std::optional<std::vector<std::string>> segment_reading(const std::string& kata,
         chars.emplace_back(kata.substr(at, i - at));
     }
     const std::size_t n = chars.size();
-    std::vector<int> best(n + 1, 1 << 20), from(n + 1, -1);
-    best[0] = 0;
+    if (n == 0 || n > 24) return {};
+    // known[i][j]: the reading chars[i..j) is a reading term of the index.
+    std::vector<std::vector<bool>> known(n, std::vector<bool>(n + 1, false));
     for (std::size_t i = 0; i < n; ++i) {
-        if (best[i] >= (1 << 20)) continue;
         std::string piece;
-        for (std::size_t j = i; j < n && j - i < 16; ++j) {
+        for (std::size_t j = i; j < n && j - i < 12; ++j) {
             piece += chars[j];
-            if (best[i] + 1 < best[j + 1] && db.term_exists(std::string(schema::kReading) + piece))
-                best[j + 1] = best[i] + 1, from[j + 1] = static_cast<int>(i);
+            known[i][j + 1] = db.term_exists(std::string(schema::kReading) + piece);
         }
     }
-    if (from[n] < 0) return std::nullopt;
-    std::vector<std::string> pieces;
-    for (std::size_t at = n; at > 0; at = static_cast<std::size_t>(from[at])) {
-        std::string piece;
-        for (std::size_t k = static_cast<std::size_t>(from[at]); k < at; ++k) piece += chars[k];
-        pieces.insert(pieces.begin(), std::string(schema::kReading) + piece);
+    // Depth-first over the splits with the fewest pieces and one more (中小企業 is 中+小+企業 in most
+    // sheets, 中小+企業 in a few), a bounded number of them.
+    std::vector<std::vector<std::string>> out;
+    std::vector<std::string> current;
+    const std::size_t max_pieces = 6, max_results = 8;
+    std::function<void(std::size_t, std::size_t)> walk = [&](std::size_t at, std::size_t limit) {
+        if (out.size() >= max_results) return;
+        if (at == n) {
+            out.push_back(current);
+            return;
+        }
+        if (current.size() >= limit) return;
+        for (std::size_t j = n; j > at; --j) {  // longer pieces first
+            if (!known[at][j]) continue;
+            std::string piece(schema::kReading);
+            for (std::size_t k = at; k < j; ++k) piece += chars[k];
+            current.push_back(std::move(piece));
+            walk(j, limit);
+            current.pop_back();
+        }
+    };
+    std::size_t fewest = 1;
+    while (fewest <= max_pieces && out.empty()) walk(0, fewest++);
+    if (!out.empty() && fewest <= max_pieces) {
+        out.clear();
+        walk(0, fewest);  // up to one piece more than the fewest
     }
-    return pieces;
+    return out;
 }
 
-Xapian::Query phrase_of(const std::vector<std::string>& terms, Xapian::termcount window) {
+bool is_ascii_alnum(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    });
+}
+
+// The byte length of the run of hiragana that starts s, when something other than hiragana follows it.
+std::size_t leading_hiragana(const std::string& s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t next = i;
+        if (!is_hiragana(next_code_point(s, next))) break;
+        i = next;
+    }
+    return i < s.size() ? i : 0;
+}
+
+Xapian::Query any_of(const std::vector<Xapian::Query>& qs) {
+    return qs.size() == 1 ? qs.front() : Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
+}
+
+Xapian::Query phrase_of(const std::vector<std::string>& terms) {
     if (terms.size() == 1) return Xapian::Query(terms.front());
-    return Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(), window);
+    return Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(), terms.size());
+}
+
+// Verbs that only carry the sentence (支援する, 開発を進める, 導入に向けた): they say nothing about which
+// sheets are meant. UniDic lemmas and their plain forms.
+bool is_light_verb(const Token& t) {
+    static const std::set<std::string, std::less<>> light = {
+        "為る", "する", "関する", "進める", "行う", "図る", "向ける", "係る", "伴う", "対する", "有る", "ある",
+        "居る", "いる", "成る", "なる", "出来る", "できる", "基づく", "通ずる", "通じる", "因る", "よる", "於く",
+        "おく", "為す", "なす", "目指す", "用いる", "図れる", "持つ", "得る", "思う", "ほしい", "欲しい", "たい"};
+    return light.contains(t.term) || light.contains(t.surface);
+}
+
+// What a token is in a sentence typed as a query.
+enum class Role { content, optional, none };
+Role role_of(const Token& t) {
+    if (!t.indexed) return Role::none;
+    const std::string_view pos = t.pos;
+    const auto is = [&](std::string_view p) { return pos.starts_with(p); };
+    if (is("代名詞") || is("連体詞") || is("接続詞") || is("感動詞")) return Role::none;
+    if (is("動詞") || is("形容詞") || is("副詞")) return is_light_verb(t) ? Role::none : Role::optional;
+    return Role::content;  // nouns, prefixes and suffixes, na-adjectives (安全), numbers, letters, unknown words
 }
 
 }  // namespace
 
-std::optional<Xapian::Query> QueryParser::text_query(const std::string& text, bool title_only,
-                                                     const Xapian::Database& db,
-                                                     std::vector<HighlightPattern>& highlight,
-                                                     std::vector<std::string>& proximity_terms) const {
-    const auto analysed = [&](const std::string& t) -> std::optional<Xapian::Query> {
-        std::vector<Xapian::Query> positions;
+std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string& text, bool title_only, bool phrase,
+                                                              const Xapian::Database& db,
+                                                              std::vector<HighlightPattern>& highlight) const {
+    const std::string_view prefix = title_only ? schema::kTitle : std::string_view();
+    // The analysed words, each in all its forms (lemma and surface).
+    // The analysed words, each in all its forms (lemma and surface). Xapian's phrase and near operators
+    // take terms only, so a compound is matched as the phrase of its lemmas or the phrase of its surfaces.
+    struct Analysed {
+        std::vector<Xapian::Query> words;             // one per word: any of its forms
+        std::vector<std::vector<std::string>> forms;  // per word: lemma first, then the surface if different
+        Xapian::termpos span = 0;
+    };
+    const auto analysed = [&](const std::string& t) {
+        Analysed a;
         HighlightPattern pattern;
         Xapian::termpos first = 0, last = 0;
-        const std::string_view prefix = title_only ? schema::kTitle : std::string_view();
         for (const Token& tok : analyzer_.analyze(t, 0, Analyzer::Mode::query)) {
-            const std::vector<std::string> forms = terms::word_forms(prefix, tok);
-            if (forms.empty()) continue;
-            if (positions.empty()) first = tok.position;
+            std::vector<std::string> f = terms::word_forms(prefix, tok);
+            if (f.empty()) continue;
+            if (a.words.empty()) first = tok.position;
             last = tok.position;
-            positions.push_back(forms.size() == 1 ? Xapian::Query(forms.front())
-                                                  : Xapian::Query(Xapian::Query::OP_OR, forms.begin(), forms.end()));
+            a.words.push_back(f.size() == 1 ? Xapian::Query(f.front()) : Xapian::Query(Xapian::Query::OP_OR, f.begin(), f.end()));
+            a.forms.push_back(std::move(f));
             pattern.terms.push_back(tok.term);
             pattern.surfaces.push_back(tok.surface);
+            if (!phrase) highlight.push_back({{tok.term}, {tok.surface}, {}});
         }
-        if (positions.empty()) return std::nullopt;
-        highlight.push_back(std::move(pattern));
-        if (positions.size() == 1) return positions.front();
-        return Xapian::Query(Xapian::Query::OP_PHRASE, positions.begin(), positions.end(), last - first + 1);
+        a.span = last - first + 1;
+        if (!pattern.terms.empty() && (phrase || pattern.terms.size() > 1)) highlight.push_back(std::move(pattern));
+        return a;
     };
-    // One word in all its forms: the analysed word, a part of a kanji compound (電池 in 蓄電池, ranked well
-    // below whole words), and for hiragana the reading of a kanji word (はんどうたい → 半導体).
-    const auto word_query = [&](const std::string& word) -> std::optional<Xapian::Query> {
-        std::optional<Xapian::Query> whole = analysed(word);
-        if (!whole || title_only) return whole;
-        std::vector<Xapian::Query> forms{*whole};
-        const std::string norm = analyzer_.normalize(word);
-        if (config_.compound_part_weight > 0 && all_of_script(norm, is_kanji) && utf8_length(norm) >= 2) {
-            const std::vector<std::string> grams = terms::gram_terms(norm);
-            highlight.push_back({{}, {}, norm});
-            forms.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, phrase_of(grams, grams.size()), config_.compound_part_weight);
-        }
-        if (all_of_script(norm, is_hiragana) && utf8_length(norm) >= 2) {
-            if (auto pieces = segment_reading(hiragana_to_katakana(norm), db)) {
-                highlight.push_back({*pieces, {}, {}});
-                forms.push_back(phrase_of(*pieces, pieces->size()));
+    // One spelling of the word: strict (a phrase, or near each other), loose (anywhere), and the phrase.
+    struct Forms {
+        std::vector<Xapian::Query> strict, loose, phrases;
+        std::vector<std::string> near_terms;
+    } forms;
+    const auto positional = [](const Analysed& a, Xapian::Query::op op, Xapian::termpos window) {
+        std::vector<Xapian::Query> alternatives;
+        for (const bool surfaces : {false, true}) {
+            std::vector<std::string> ts;
+            bool differs = false;
+            for (const auto& f : a.forms) {
+                ts.push_back(surfaces ? f.back() : f.front());
+                differs |= f.size() > 1;
             }
+            if (surfaces && !differs) break;
+            alternatives.emplace_back(op, ts.begin(), ts.end(), window);
         }
-        return forms.size() == 1 ? forms.front() : Xapian::Query(Xapian::Query::OP_OR, forms.begin(), forms.end());
+        return any_of(alternatives);
     };
-
-    std::optional<Xapian::Query> main = word_query(text);
-    if (!main) return std::nullopt;
-    proximity_terms = highlight.front().terms;
-    // Synonyms from dict/synonyms.tsv, each in all its forms too, so that either side of a pair finds the
-    // same sheets.
-    std::vector<Xapian::Query> words{*main};
-    for (const std::string& alt : synonyms_.alternatives(analyzer_.normalize(text)))
-        if (auto q = word_query(alt)) words.push_back(*q);
-    return words.size() == 1 ? words.front() : Xapian::Query(Xapian::Query::OP_OR, words.begin(), words.end());
+    const auto add_spelling = [&](const std::string& t) {
+        const Analysed a = analysed(t);
+        if (a.words.empty()) return;
+        if (forms.near_terms.empty())
+            for (const auto& f : a.forms) forms.near_terms.push_back(f.front());
+        if (a.words.size() == 1) {
+            forms.strict.push_back(a.words.front());
+            forms.loose.push_back(a.words.front());
+            return;
+        }
+        const Xapian::Query whole = positional(a, Xapian::Query::OP_PHRASE, a.span);
+        forms.phrases.push_back(whole);
+        if (phrase) {
+            forms.strict.push_back(whole);
+            forms.loose.push_back(whole);
+            return;
+        }
+        // A compound typed as one word (国内製造基盤) also matches its words standing a little apart
+        // (国内の製造基盤); only the phrase ranks it first.
+        forms.strict.push_back(positional(a, Xapian::Query::OP_NEAR, a.span + 3));
+        forms.loose.emplace_back(Xapian::Query::OP_AND, a.words.begin(), a.words.end());
+    };
+    const auto add_other_forms = [&](const std::string& t) {
+        add_spelling(t);
+        if (title_only || phrase) return;
+        const std::string norm = analyzer_.normalize(t);
+        // A part of a kanji compound: 電池 in 蓄電池, ranked well below whole words.
+        if (config_.compound_part_weight > 0 && all_of_script(norm, is_kanji) && utf8_length(norm) >= 2) {
+            highlight.push_back({{}, {}, norm});
+            const Xapian::Query part(Xapian::Query::OP_SCALE_WEIGHT, phrase_of(terms::gram_terms(norm)), config_.compound_part_weight);
+            forms.strict.push_back(part);
+            forms.loose.push_back(part);
+        }
+        // Kana: the reading of a kanji word (ちくでんち, チクデンチ → 蓄電池), and for hiragana the katakana
+        // word itself (ろぼっと → ロボット).
+        const bool hiragana = all_of_script(norm, is_hiragana), katakana = all_of_script(norm, is_katakana);
+        if ((hiragana || katakana) && utf8_length(norm) >= 2) {
+            const std::string kata = hiragana ? hiragana_to_katakana(norm) : norm;
+            for (const std::vector<std::string>& pieces : segment_reading(terms::fold_reading(kata), db)) {
+                highlight.push_back({pieces, {}, {}});
+                forms.strict.push_back(phrase_of(pieces));
+                forms.loose.push_back(phrase_of(pieces));
+            }
+            if (hiragana) add_spelling(kata);
+        }
+    };
+    add_other_forms(text);
+    if (forms.strict.empty()) return std::nullopt;
+    // Synonyms from dict/synonyms.tsv, each in all its forms too, so either side of a pair finds the same.
+    for (const std::string& alt : synonyms_.alternatives(analyzer_.normalize(text))) add_other_forms(alt);
+    WordQuery out{any_of(forms.strict), any_of(forms.loose), std::nullopt, forms.near_terms};
+    if (!forms.phrases.empty()) out.phrase = any_of(forms.phrases);
+    return out;
 }
 
 ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& db) const {
@@ -253,13 +414,125 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
     if (items.size() > kMaxItems) throw UsageError("検索語が多すぎます（" + std::to_string(kMaxItems) + " 語まで）", "q");
 
     ParsedQuery out;
-    std::vector<Xapian::Query> must, must_not;
-    std::vector<std::string> near_terms;  // the terms of each positive word, for the nearness bonus
-    std::size_t near_words = 0;
+    std::vector<std::string> near;  // the terms of the content words, for the nearness bonus
     bool pending_or = false;
+    const auto add_requirement = [&](Requirement r) {
+        if (pending_or && !out.required.empty()) {
+            Requirement& prev = out.required.back();
+            prev.text += " OR " + r.text;
+            prev.query = Xapian::Query(Xapian::Query::OP_OR, prev.query, r.query);
+            prev.loose = Xapian::Query(Xapian::Query::OP_OR, prev.loose, r.loose);
+            prev.strict = true;
+        } else {
+            out.required.push_back(std::move(r));
+        }
+    };
+    const auto add_word = [&](const std::string& text, bool required, bool strict = false) {
+        std::vector<HighlightPattern> highlight;
+        auto q = word_query(text, false, false, db, highlight);
+        if (!q) return;
+        out.highlight.insert(out.highlight.end(), highlight.begin(), highlight.end());
+        if (q->phrase) out.bonus.push_back(*q->phrase);
+        if (!required) {
+            out.bonus.push_back(q->loose);  // a verb such as 減らす: ranks, never required
+            return;
+        }
+        add_requirement({text, q->strict, q->loose, strict});
+        pending_or = false;
+        near.insert(near.end(), q->near_terms.begin(), q->near_terms.end());
+    };
+    const auto add_kana_word = [&](const std::string& text) { add_word(text, true); };
+    // A word or a sentence as people type it: 医療機器の開発を支援する補助金. Particles split it into
+    // chunks (医療機器, 開発, 支援する補助金); a chunk may be a budget word (令和6年度補正の…); the rest
+    // splits into content words (医療, 機器, 開発, 支援, 補助金: a prefix or suffix stays with its word),
+    // each required, and other words (verbs such as 減らす), which only rank. A compound as typed
+    // (医療機器) ranks higher as a phrase, but its words are required one by one, so that relaxation can
+    // drop one (半導体関係 → 半導体).
+    const auto add_sentence = [&](const std::string& sentence) {
+        if (!synonyms_.alternatives(analyzer_.normalize(sentence)).empty()) return add_word(sentence, true);  // a name
+        const std::vector<Token> tokens = analyzer_.analyze(sentence, 0, Analyzer::Mode::query);
+        // A negation (存在しない, 使わない) changes what its clause means: the words of that chunk are never
+        // dropped by relaxation.
+        const auto is_negation = [](const Token& t) {
+            return (t.pos.starts_with("助動詞") || t.pos.starts_with("形容詞")) &&
+                   (t.term == "ない" || t.term == "無い" || t.term == "ず" || t.term == "ぬ");
+        };
+        struct Group {
+            std::size_t begin, end;
+            bool content;
+            std::vector<std::size_t> cuts;  // where a new word of the compound starts
+            bool negated = false;           // its chunk holds a negation
+        };
+        std::vector<Group> groups, chunk;
+        std::size_t chunk_begin = 0;
+        bool chunk_negated = false;
+        const auto flush_chunk = [&](std::size_t chunk_end) {
+            const bool negated = std::exchange(chunk_negated, false);
+            if (chunk.empty()) return;
+            for (Group& g : chunk) g.negated = negated;
+            const std::string chunk_text = sentence.substr(chunk_begin, chunk_end - chunk_begin);
+            if (chunk.size() > 1 && recognise_filter_word(std::string(trim(chunk_text)), out.filters, out.recognised)) {
+                chunk.clear();
+                return;
+            }
+            for (const Group& g : chunk)
+                if (!(g.content && recognise_filter_word(sentence.substr(g.begin, g.end - g.begin), out.filters, out.recognised)))
+                    groups.push_back(g);
+            chunk.clear();
+        };
+        bool open = false;  // whether the last group of the chunk can still grow into a compound
+        bool after_prefix = false;
+        std::size_t previous_begin = 0;
+        for (const Token& t : tokens) {
+            if (t.pos.starts_with("助詞")) {
+                flush_chunk(t.begin);
+                chunk_begin = t.end;
+                open = false;
+                continue;
+            }
+            if (chunk.empty()) chunk_begin = t.begin;
+            chunk_negated |= is_negation(t);
+            const Role role = role_of(t);
+            if (role == Role::content && open && chunk.back().end == t.begin) {
+                // A new word of the compound, unless the token leans on its neighbour: a suffix (補助+金),
+                // the word after a prefix (中+小+企業), letters and digits (E+V, 5+G).
+                const bool letters = is_ascii_alnum(sentence.substr(previous_begin, t.begin - previous_begin)) &&
+                                     is_ascii_alnum(t.surface);
+                if (!after_prefix && !letters && !t.pos.starts_with("接尾")) chunk.back().cuts.push_back(t.begin);
+                chunk.back().end = t.end;
+            } else if (role != Role::none) {
+                chunk.push_back({t.begin, t.end, role == Role::content, {}});
+            }
+            // A light verb or a symbol ends a compound but stays inside the chunk (10億〜100億円).
+            open = role == Role::content;
+            after_prefix = t.pos.starts_with("接頭");
+            previous_begin = t.begin;
+        }
+        flush_chunk(sentence.size());
+        const bool any_content = std::any_of(groups.begin(), groups.end(), [](const Group& g) { return g.content; });
+        for (const Group& g : groups) {
+            if (g.end <= g.begin) continue;
+            const bool required = g.content || !any_content;
+            // A compound that dict/synonyms.tsv names (電気自動車, 無人航空機) is one word with its synonyms.
+            const bool named = !synonyms_.alternatives(analyzer_.normalize(sentence.substr(g.begin, g.end - g.begin))).empty();
+            if (g.cuts.empty() || !required || named) {
+                add_word(sentence.substr(g.begin, g.end - g.begin), required, g.negated);
+                continue;
+            }
+            std::vector<HighlightPattern> unused;
+            if (auto whole = word_query(sentence.substr(g.begin, g.end - g.begin), false, true, db, unused))
+                out.bonus.push_back(whole->strict);
+            std::size_t from = g.begin;
+            for (std::size_t cut : g.cuts) {
+                add_word(sentence.substr(from, cut - from), true, g.negated);
+                from = cut;
+            }
+            add_word(sentence.substr(from, g.end - from), true, g.negated);
+        }
+    };
     for (const Item& it : items) {
         if (it.is_or) {
-            pending_or = !must.empty();
+            pending_or = !out.required.empty();
             continue;
         }
         if (it.field == "bureau") {
@@ -267,38 +540,72 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
             out.recognised.push_back({"bureau", bureaus_.canonical(it.text), it.text});
             continue;
         }
-        if (!it.quoted && it.field.empty() && !it.negated && recognise_filter_word(it.text, out.filters, out.recognised))
-            continue;
-        std::vector<HighlightPattern> highlight;
-        std::vector<std::string> own_terms;
-        auto q = text_query(it.text, it.field == "title", db, highlight, own_terms);
-        if (!q) continue;
-        if (it.negated) {
-            must_not.push_back(*q);
-        } else {
-            out.highlight.insert(out.highlight.end(), highlight.begin(), highlight.end());
-            if (it.field.empty() && !pending_or) {
-                near_terms.insert(near_terms.end(), own_terms.begin(), own_terms.end());
-                ++near_words;
+        const bool plain = !it.quoted && it.field.empty() && !it.negated;
+        if (plain && recognise_filter_word(it.text, out.filters, out.recognised)) continue;
+        if (!plain) {
+            // Quoted text, title: words and -words mean exactly what was typed: a phrase, never relaxed.
+            std::vector<HighlightPattern> highlight;
+            auto q = word_query(it.text, it.field == "title", it.quoted, db, highlight);
+            if (!q) continue;
+            if (it.negated) {
+                out.excluded.push_back(q->strict);
+                continue;
             }
-            if (pending_or) must.back() = Xapian::Query(Xapian::Query::OP_OR, must.back(), *q);
-            else must.push_back(*q);
+            out.highlight.insert(out.highlight.end(), highlight.begin(), highlight.end());
+            add_requirement({it.text, q->strict, q->strict, true});
+            pending_or = false;
+            continue;
         }
+        // A word in kana alone (ちくでんち, ろぼっと) is one word read aloud, not a sentence to split; so is
+        // a kana word that starts a sentence (じゅうでん設備を増やす) when the index knows its reading.
+        std::string sentence = it.text;
+        if (const std::string norm = analyzer_.normalize(it.text);
+            utf8_length(norm) >= 2 && (all_of_script(norm, is_hiragana) || all_of_script(norm, is_katakana))) {
+            add_kana_word(it.text);
+            pending_or = false;
+            continue;
+        }
+        if (const std::size_t run = leading_hiragana(sentence); run > 0) {
+            std::string word = sentence.substr(0, run);
+            for (const char* particle : {"の", "を", "に", "で", "と", "が", "は", "へ", "や"})
+                if (word.ends_with(particle) && utf8_length(word) > 3) word.resize(word.size() - std::string_view(particle).size());
+            if (utf8_length(word) >= 3 && !segment_reading(terms::fold_reading(hiragana_to_katakana(word)), db).empty()) {
+                add_kana_word(word);
+                sentence = sentence.substr(word.size());
+            }
+        }
+        add_sentence(sentence);
         pending_or = false;
     }
-    // A query of words ANDs them; the ones that are not in any sheet make the result empty, as staff expect.
-    out.has_text = !must.empty() || !must_not.empty();
-    Xapian::Query q = must.empty() ? Xapian::Query::MatchAll : Xapian::Query(Xapian::Query::OP_AND, must.begin(), must.end());
-    // Sheets where the words stand close together rank above sheets where they are far apart: an optional
-    // NEAR of all the words' terms adds weight without changing what matches.
-    if (near_words >= 2 && config_.proximity_weight > 0 && near_terms.size() <= 16) {
-        const Xapian::termcount window = static_cast<Xapian::termcount>(near_terms.size()) + config_.proximity_window;
-        Xapian::Query near(Xapian::Query::OP_NEAR, near_terms.begin(), near_terms.end(), window);
-        q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, near, config_.proximity_weight));
+    out.has_text = !out.required.empty() || !out.excluded.empty();
+    // Sheets where the words stand close together rank above sheets where they are far apart.
+    if (near.size() >= 2 && near.size() <= 16 && config_.proximity_weight > 0) {
+        const Xapian::termcount window = static_cast<Xapian::termcount>(near.size()) + config_.proximity_window;
+        out.bonus.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(Xapian::Query::OP_NEAR, near.begin(), near.end(), window),
+                               config_.proximity_weight);
     }
-    if (!must_not.empty()) q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(Xapian::Query::OP_OR, must_not.begin(), must_not.end()));
-    out.query = q;
     return out;
+}
+
+Xapian::Query ParsedQuery::ranked(const Xapian::Query& matching) const {
+    std::vector<Xapian::Query> rank = bonus;
+    for (const Requirement& r : required) rank.push_back(r.loose);
+    Xapian::Query q(Xapian::Query::OP_AND_MAYBE, matching, Xapian::Query(Xapian::Query::OP_OR, rank.begin(), rank.end()));
+    if (!excluded.empty()) q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(Xapian::Query::OP_OR, excluded.begin(), excluded.end()));
+    return q;
+}
+
+Xapian::Query ParsedQuery::build(const std::vector<bool>& keep, bool loose) const {
+    std::vector<Xapian::Query> must;
+    for (std::size_t i = 0; i < required.size(); ++i)
+        if (keep.empty() || keep[i]) must.push_back(loose && !required[i].strict ? required[i].loose : required[i].query);
+    if (must.empty() && excluded.empty()) return Xapian::Query::MatchAll;
+    Xapian::Query q = must.empty() ? Xapian::Query::MatchAll : Xapian::Query(Xapian::Query::OP_AND, must.begin(), must.end());
+    // Bonuses add weight without changing what matches.
+    if (!must.empty() && !bonus.empty())
+        q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, Xapian::Query(Xapian::Query::OP_OR, bonus.begin(), bonus.end()));
+    if (!excluded.empty()) q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(Xapian::Query::OP_OR, excluded.begin(), excluded.end()));
+    return q;
 }
 
 }  // namespace yosan

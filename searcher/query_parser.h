@@ -45,12 +45,30 @@ struct HighlightPattern {
     std::string compound_part;  // when set: mark a run of kanji words that contains this text
 };
 
+// One thing a query asks for: a word or a compound as typed (医療機器), a quoted phrase, a title: word, or
+// several of those joined by OR. A sheet matches when it meets every requirement, unless the searcher has
+// to relax the query (searcher.h) and drops some.
+struct Requirement {
+    std::string text;     // as typed, for the page (a dropped word is shown struck through)
+    Xapian::Query query;  // the words of a compound near each other, in any of their forms
+    Xapian::Query loose;  // the same words anywhere in the sheet (the first relaxation)
+    bool strict = false;  // quoted, title:, or part of an OR: never loosened or dropped
+};
+
 struct ParsedQuery {
-    Xapian::Query query;  // MatchAll when there is no text
+    std::vector<Requirement> required;
+    std::vector<Xapian::Query> bonus;     // ranking only: compounds as phrases, verbs, nearness of all words
+    std::vector<Xapian::Query> excluded;  // -word
     bool has_text = false;
     Filters filters;  // what the text contributed
     std::vector<RecognisedFilter> recognised;
     std::vector<HighlightPattern> highlight;
+
+    // The query for the requirements marked in `keep` (all when empty), in their loose form when `loose`,
+    // ranked with the bonuses and without the excluded words. MatchAll when there is no text.
+    Xapian::Query build(const std::vector<bool>& keep = {}, bool loose = false) const;
+    // Sheets matching `matching`, ranked by all the words (loose) and the bonuses, without the excluded.
+    Xapian::Query ranked(const Xapian::Query& matching) const;
 };
 
 // Word groups that mean the same (one group per line, tab separated).
@@ -78,11 +96,17 @@ public:
     static constexpr std::size_t kMaxItems = 32;
 
 private:
-    // The query for one word or phrase (no operators), or nullopt when it has no searchable token.
-    // `proximity_terms` receives the word's own terms, for the nearness bonus of several-word queries.
-    std::optional<Xapian::Query> text_query(const std::string& text, bool title_only, const Xapian::Database& db,
-                                            std::vector<HighlightPattern>& highlight,
-                                            std::vector<std::string>& proximity_terms) const;
+    // One word, compound or phrase (no operators) in all its forms: the analysed words (lemma and surface),
+    // a part of a kanji compound, the reading of a kana word, and its synonyms. `strict` wants a compound's
+    // words near each other (a phrase when `phrase`), `loose` anywhere; `phrase` is the exact phrase, for
+    // ranking. nullopt when the text has no searchable word.
+    struct WordQuery {
+        Xapian::Query strict, loose;
+        std::optional<Xapian::Query> phrase;
+        std::vector<std::string> near_terms;  // its words' terms, for the nearness bonus of the whole query
+    };
+    std::optional<WordQuery> word_query(const std::string& text, bool title_only, bool phrase, const Xapian::Database& db,
+                                        std::vector<HighlightPattern>& highlight) const;
     const Analyzer& analyzer_;
     const BureauDirectory& bureaus_;
     const Synonyms& synonyms_;

@@ -1,10 +1,13 @@
 #include "searcher/searcher.h"
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <optional>
 #include <set>
 #include <sstream>
 
+#include "core/budget.h"
 #include "core/error.h"
 #include "core/schema.h"
 #include "core/terms.h"
@@ -141,8 +144,9 @@ SearchResult Searcher::search(const SearchRequest& req) {
     r.applied = req.filters;
     r.applied.merge(pq.filters);
 
+    const Xapian::Query text = relax(pq, r.applied, r.relaxation);
     Xapian::Enquire enquire(db_);
-    enquire.set_query(filtered(pq.query, r.applied));
+    enquire.set_query(filtered(text, r.applied));
     enquire.set_weighting_scheme(Xapian::BM25Weight(config_.bm25_k1, 0, 1, config_.bm25_b, 0.5));
     Xapian::MultiValueKeyMaker keys;
     const std::string high = Xapian::sortable_serialise(1e300), low = Xapian::sortable_serialise(-1);
@@ -176,7 +180,7 @@ SearchResult Searcher::search(const SearchRequest& req) {
         const std::vector<std::string>& selected = r.applied.of(f.name);
         if (selected.empty()) continue;
         Xapian::Enquire other(db_);
-        other.set_query(filtered(pq.query, r.applied.without(f.name)));
+        other.set_query(filtered(text, r.applied.without(f.name)));
         other.set_weighting_scheme(Xapian::BoolWeight());
         FacetSpy one({&f});
         other.add_matchspy(&one);
@@ -193,8 +197,131 @@ SearchResult Searcher::search(const SearchRequest& req) {
         h.snippet = make_snippet(h.sheet, pq.highlight);
         r.hits.push_back(std::move(h));
     }
+    // A word in no sheet may be a typo; offered as a link, never applied.
+    if (r.total == 0 || r.relaxation.relaxed) r.suggestion = suggest(req.query, pq);
+    if (r.total == 0) r.removable = removable_filters(text, r.applied);
     r.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return r;
+}
+
+bool Searcher::matches_any(const Xapian::Query& query) const {
+    Xapian::Enquire e(db_);
+    e.set_query(query);
+    e.set_weighting_scheme(Xapian::BoolWeight());
+    return e.get_mset(0, 1).size() > 0;
+}
+
+Xapian::doccount Searcher::count_up_to(const Xapian::Query& query, Xapian::doccount enough) const {
+    Xapian::Enquire e(db_);
+    e.set_query(query);
+    e.set_weighting_scheme(Xapian::BoolWeight());
+    return std::min(e.get_mset(0, 0, enough).get_matches_lower_bound(), enough);
+}
+
+Xapian::Query Searcher::relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out) const {
+    // Fewer sheets than this with every word is "very little": sheets with most of the words follow them.
+    constexpr Xapian::doccount kFew = 3;
+    for (const Requirement& r : pq.required) out.required.push_back(r.text);
+    const Xapian::Query all = pq.build();
+    if (pq.required.size() < 1 || count_up_to(filtered(all, filters), kFew) >= kFew) return all;
+    // 1. The words of a compound anywhere in the sheet, not only near each other (国内製造基盤 finds
+    //    国内における…製造基盤): every word is still there, so this is not reported as relaxed.
+    const Xapian::Query loose = pq.build({}, true);
+    const Xapian::doccount complete = count_up_to(filtered(loose, filters), kFew);
+    if (complete >= kFew || pq.required.size() < 2) return complete > 0 ? loose : all;
+    // 2. Ask for fewer of the words: sheets with at least k of them, k as large as still finds a few
+    //    sheets and never below half of the words. A word that no sheet has (with the filters) cannot
+    //    help; quoted words, title: words and OR groups stay required. Ranking is BM25 over all the words
+    //    (and the phrases), so sheets with more of them come first, as with Elasticsearch's match query.
+    const std::size_t n = pq.required.size();
+    std::vector<std::size_t> fixed, candidates;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (pq.required[i].strict) fixed.push_back(i);
+        else if (count_up_to(filtered(pq.required[i].loose, filters), 1) > 0) candidates.push_back(i);
+    }
+    const std::size_t min_keep = std::max<std::size_t>(1, (n + 1) / 2);
+    // C(10, 5) = 252 conjunctions at the most; a query of more content words keeps its strict answer.
+    if (candidates.size() > 10 || fixed.size() + candidates.size() < min_keep) return complete > 0 ? loose : all;
+    std::optional<Xapian::Query> chosen;
+    for (std::size_t k = std::min(fixed.size() + candidates.size(), n - 1); k >= min_keep && k >= fixed.size(); --k) {
+        const std::size_t need = k - fixed.size();
+        std::vector<Xapian::Query> alternatives;
+        for (unsigned mask = 0; mask < (1u << candidates.size()); ++mask) {
+            if (static_cast<std::size_t>(std::popcount(mask)) != need) continue;
+            std::vector<Xapian::Query> words;
+            for (std::size_t i : fixed) words.push_back(pq.required[i].loose);
+            for (std::size_t c = 0; c < candidates.size(); ++c)
+                if (mask & (1u << c)) words.push_back(pq.required[candidates[c]].loose);
+            alternatives.emplace_back(Xapian::Query::OP_AND, words.begin(), words.end());
+        }
+        if (alternatives.empty()) continue;
+        const Xapian::Query at_least(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+        const Xapian::doccount found = count_up_to(filtered(at_least, filters), kFew);
+        if (found > 0) chosen = at_least;
+        if (found >= kFew) break;
+    }
+    if (!chosen) return complete > 0 ? loose : all;  // nothing close enough: an honest answer
+    out.relaxed = true;
+    out.complete = complete;
+    out.required.clear();
+    // Required: the words every sheet of the answer has; dropped: the words some of them lack.
+    for (std::size_t i = 0; i < n; ++i) {
+        const Xapian::Query lacking(Xapian::Query::OP_AND_NOT, *chosen, pq.required[i].loose);
+        (count_up_to(filtered(lacking, filters), 1) == 0 ? out.required : out.dropped).push_back(pq.required[i].text);
+    }
+    const Xapian::Query some = pq.ranked(*chosen);
+    if (complete == 0) return some;
+    // The few sheets with every word first, then those with most of them.
+    return Xapian::Query(Xapian::Query::OP_OR, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, loose, 4.0), some);
+}
+
+std::optional<std::string> Searcher::suggest(const std::string& query, const ParsedQuery& pq) const {
+    std::string fixed = nfkc(query);
+    bool changed = false;
+    for (const Requirement& r : pq.required) {
+        if (r.text.find(' ') != std::string::npos || matches_any(r.loose)) continue;
+        std::string word = analyzer_.normalize(r.text);
+        if (all_of_script(word, is_hiragana)) word = hiragana_to_katakana(word);
+        // Short words have too many neighbours: ドル is one letter from a dozen words and means none.
+        const std::size_t letters = utf8_length(word);
+        if (letters < 3) continue;
+        const std::string better = db_.get_spelling_suggestion(word, letters < 5 ? 1 : 2);
+        if (better.empty() || better == word) continue;
+        if (const std::size_t at = fixed.find(r.text); at != std::string::npos) {
+            fixed.replace(at, r.text.size(), better);
+            changed = true;
+        }
+    }
+    if (!changed) return std::nullopt;
+    return fixed;
+}
+
+std::vector<FilterRemoval> Searcher::removable_filters(const Xapian::Query& query, const Filters& filters) const {
+    std::vector<FilterRemoval> out;
+    const FacetContext context{config_, bureaus_};
+    const auto count = [&](const Filters& f) {
+        Xapian::Enquire e(db_);
+        e.set_query(filtered(query, f));
+        e.set_weighting_scheme(Xapian::BoolWeight());
+        return e.get_mset(0, 0, db_.get_doccount()).get_matches_estimated();
+    };
+    for (const Facet& facet : facets())
+        for (const std::string& v : filters.of(facet.name)) {
+            Filters without = filters;
+            auto& vs = without.values[std::string(facet.name)];
+            vs.erase(std::find(vs.begin(), vs.end(), v));
+            if (vs.empty()) without.values.erase(std::string(facet.name));
+            if (const Xapian::doccount n = count(without); n > 0)
+                out.push_back({std::string(facet.name), v, std::string(facet.label) + ": " + (v == kNoValue ? std::string(kNoValue) : facet.label_of(v, context)), n});
+        }
+    for (const auto& [field, bound] : {std::pair{"amount_min", filters.amount_min}, std::pair{"amount_max", filters.amount_max}}) {
+        if (!bound) continue;
+        Filters without = filters;
+        (std::string_view(field) == "amount_min" ? without.amount_min : without.amount_max).reset();
+        if (const Xapian::doccount n = count(without); n > 0)
+            out.push_back({field, std::to_string(*bound), std::string(std::string_view(field) == "amount_min" ? "金額の下限: " : "金額の上限: ") + format_yen(*bound), n});
+    }
+    return out;
 }
 
 Xapian::Query Searcher::filtered(const Xapian::Query& query, const Filters& filters) const {
@@ -278,7 +405,7 @@ std::pair<std::vector<std::pair<std::size_t, std::size_t>>, int> find_marks(cons
                     const std::string& want = p.terms[k];
                     ok = want == t.term || (k < p.surfaces.size() && p.surfaces[k] == t.surface) ||
                          (want.rfind(schema::kReading, 0) == 0 && !t.reading.empty() &&
-                          want.compare(schema::kReading.size(), std::string::npos, t.reading) == 0);
+                          want.compare(schema::kReading.size(), std::string::npos, terms::fold_reading(t.reading)) == 0);
                 }
                 if (ok) {
                     ranges.emplace_back(tokens[i]->begin, tokens[i + n - 1]->end);
@@ -356,14 +483,14 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPatter
 }
 
 std::optional<Sheet> Searcher::sheet(const std::string& id) {
-    const std::string term = std::string(schema::kId) + id;
+    const std::string term = terms::boolean(schema::kId, id);
     auto it = db_.postlist_begin(term);
     if (it == db_.postlist_end(term)) return std::nullopt;
     return Sheet::from_json(nlohmann::json::parse(db_.get_document(*it).get_data()));
 }
 
 std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit) {
-    const std::string idterm = std::string(schema::kId) + id;
+    const std::string idterm = terms::boolean(schema::kId, id);
     auto pl = db_.postlist_begin(idterm);
     if (pl == db_.postlist_end(idterm)) return {};
     const Xapian::docid did = *pl;
@@ -445,6 +572,14 @@ nlohmann::json to_json(const SearchResult& r) {
     if (r.applied.amount_min) applied["amount_min"] = *r.applied.amount_min;
     if (r.applied.amount_max) applied["amount_max"] = *r.applied.amount_max;
     j["filters"] = applied;
+    j["relaxed"] = r.relaxation.relaxed;
+    j["required_words"] = r.relaxation.required;
+    j["dropped_words"] = r.relaxation.dropped;
+    j["complete_matches"] = r.relaxation.relaxed ? nlohmann::json(r.relaxation.complete) : nlohmann::json(r.total);
+    j["suggestion"] = r.suggestion ? nlohmann::json(*r.suggestion) : nlohmann::json(nullptr);
+    j["removable_filters"] = nlohmann::json::array();
+    for (const FilterRemoval& f : r.removable)
+        j["removable_filters"].push_back({{"field", f.field}, {"value", f.value}, {"label", f.label}, {"count", f.count}});
     return j;
 }
 

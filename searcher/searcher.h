@@ -52,6 +52,22 @@ struct FacetValue {
     bool selected = false;
 };
 
+// How the query was answered when all its words together matched nothing (searcher.cpp, relax()).
+struct Relaxation {
+    bool relaxed = false;               // some words were dropped: hits contain only the `required` ones
+    std::vector<std::string> required;  // the words (as typed) every hit contains
+    std::vector<std::string> dropped;   // the words left out to find anything
+    Xapian::doccount complete = 0;      // when relaxed: the sheets with every word (ranked first)
+};
+
+// A filter whose removal would give hits, offered on a zero-hit page.
+struct FilterRemoval {
+    std::string field;  // a facet name, or amount_min / amount_max
+    std::string value;
+    std::string label;
+    Xapian::doccount count = 0;  // the hits without it
+};
+
 struct SearchResult {
     Xapian::doccount total = 0;  // exact
     std::vector<Hit> hits;
@@ -60,6 +76,11 @@ struct SearchResult {
     std::map<std::string, std::vector<FacetValue>> facets;
     std::vector<RecognisedFilter> recognised;
     Filters applied;  // request filters merged with the recognised ones
+    Relaxation relaxation;
+    // "Did you mean": the query with a word that is in no sheet replaced by a word of the index
+    // (ロボテイクス → ロボティクス). Only offered, never applied.
+    std::optional<std::string> suggestion;
+    std::vector<FilterRemoval> removable;  // only when nothing was found
     double milliseconds = 0;
 };
 
@@ -81,6 +102,13 @@ public:
 private:
     Xapian::Query filter_query(const Filters& f) const;
     Xapian::Query filtered(const Xapian::Query& query, const Filters& filters) const;
+    bool matches_any(const Xapian::Query& query) const;
+    Xapian::doccount count_up_to(const Xapian::Query& query, Xapian::doccount enough) const;
+    // The query to answer with: all words; or, when they match nothing together, their words loosened, or
+    // the largest set of them that matches something (at least half of them).
+    Xapian::Query relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out) const;
+    std::optional<std::string> suggest(const std::string& query, const ParsedQuery& pq) const;
+    std::vector<FilterRemoval> removable_filters(const Xapian::Query& query, const Filters& filters) const;
     std::vector<FacetValue> facet_values(const Facet& facet, const std::map<std::string, Xapian::doccount>& counts,
                                          const std::vector<std::string>& selected) const;
     Snippet make_snippet(const Sheet& sheet, const std::vector<HighlightPattern>& patterns) const;
