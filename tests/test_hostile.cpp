@@ -99,3 +99,25 @@ TEST_CASE("huge lines and numbers are parsed in linear time without recursion", 
         CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
     }
 }
+
+TEST_CASE("a line of megabytes goes to MeCab in bounded pieces, positions continuing", "[hostile][analysis]") {
+    std::string line;
+    while (line.size() < 3'000'000) line += "蓄電池の製造基盤を強化し、サプライチェーンを強靱化する。";
+    line += std::string(20'000, 'x');  // one "word" of 20,000 letters: cut, and never a search term
+    const std::vector<Token> tokens = test::analyzer().analyze(line + "\n次の行");
+    REQUIRE(tokens.size() > 100'000);
+    bool ordered = true, in_range = true, short_terms = true;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        ordered &= i == 0 || tokens[i].position >= tokens[i - 1].position;
+        in_range &= tokens[i].begin < tokens[i].end && tokens[i].end <= line.size() + 10;
+        short_terms &= !tokens[i].indexed || tokens[i].term.size() <= 120;
+    }
+    CHECK(ordered);
+    CHECK(in_range);
+    CHECK(short_terms);
+    CHECK(tokens.back().surface == "行");
+    // The words of the line are all there: every sentence gives 製造 once.
+    std::size_t batteries = 0;
+    for (const Token& t : tokens) batteries += t.surface == "製造";
+    CHECK(batteries >= 3'000'000 / std::string("蓄電池の製造基盤を強化し、サプライチェーンを強靱化する。").size() - 1);
+}
