@@ -1,5 +1,6 @@
 #include "core/analyzer.h"
 
+#include <filesystem>
 #include <optional>
 
 #include <mecab.h>
@@ -119,6 +120,10 @@ std::string fold_term(std::string_view lemma) {
 Analyzer::Analyzer(AnalyzerOptions options) : options_(std::move(options)) {
     if (options_.dictionary_path.empty())
         throw ConfigError("MeCab 辞書のパスが設定されていません", "analysis.dictionary_path");
+    // MeCab would fail with a message of its own, or worse, a missing user dictionary used to be dropped
+    // in silence and its words went unindexed; name the file instead.
+    if (!options_.user_dictionary.empty() && !std::filesystem::is_regular_file(options_.user_dictionary))
+        throw ConfigError("MeCab のユーザー辞書がありません（ビルドで作られます）", options_.user_dictionary);
     std::string args = "-d " + options_.dictionary_path;
     if (!options_.user_dictionary.empty()) args += " -u " + options_.user_dictionary;
     model_.reset(MeCab::createModel(args.c_str()));

@@ -76,11 +76,15 @@ private:
 int dump(const Config& config, const std::vector<std::string>& inputs) {
     const BureauDirectory bureaus = config.bureaus_path.empty() ? BureauDirectory{} : BureauDirectory::load(config.bureaus_path);
     const SheetParser parser(bureaus);
-    std::vector<std::string> missing;
-    const std::vector<std::string> files = collect_files(inputs, missing);
+    const InputFiles in = collect_files(inputs);
+    const std::vector<std::string>& files = in.files;
     int problems = 0;
-    for (const std::string& m : missing) {
+    for (const std::string& m : in.missing) {
         std::cerr << "warning: " << m << ": ファイルもフォルダも見つかりません\n";
+        ++problems;
+    }
+    for (const std::string& u : in.unreadable) {
+        std::cerr << "warning: " << u << ": フォルダを読めません\n";
         ++problems;
     }
     std::vector<Sheet> sheets;
@@ -139,6 +143,7 @@ int run(int argc, char** argv, Cli& cli) {
     ro.full = full;
     ro.allow_mass_delete = allow_mass_delete;
     ro.max_delete_share = config.max_delete_share;
+    ro.settle_seconds = config.settle_seconds;
     ro.progress = [&](const char* phase, std::size_t done, std::size_t total) { progress(phase, done, total); };
     ro.warn = [&](const std::string& w) {
         progress.interrupt();

@@ -1,10 +1,14 @@
 #include "indexer/sheet_parser.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
-#include <fstream>
 #include <map>
-#include <sstream>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/budget.h"
 #include "core/error.h"
@@ -378,12 +382,58 @@ std::optional<BudgetLine> parse_budget_line(std::string_view raw) {
 // ---------------------------------------------------------------------------------------------------
 // Files
 
-std::string read_sheet_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError("ファイルを開けません", path);
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    std::string text = buf.str();
+namespace {
+
+// An open file descriptor, closed when it goes out of scope.
+class FileDescriptor {
+public:
+    explicit FileDescriptor(int fd) : fd_(fd) {}
+    ~FileDescriptor() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+}  // namespace
+
+RegularFile read_regular_file(const std::string& path) {
+    // O_NONBLOCK: opening a FIFO for reading waits for a writer, forever when there is none (a file
+    // replaced by a FIFO held the run lock all night). O_NOFOLLOW: a file replaced by a symlink after the
+    // folder was listed is not followed out of the corpus.
+    const FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+    if (fd.get() < 0) {
+        const int err = errno;
+        throw InputError(err == ELOOP ? std::string("シンボリックリンクに置き換えられています（読みません）")
+                                      : std::string("ファイルを開けません: ").append(std::strerror(err)),
+                         path);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw InputError(std::string("ファイルの情報を読めません: ").append(std::strerror(errno)), path);
+    if (!S_ISREG(st.st_mode)) throw InputError("通常のファイルではありません（FIFO やデバイスは読みません）", path);
+    // A regular file never blocks, but reads should behave as usual: clear O_NONBLOCK again.
+    ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+    RegularFile file;
+    file.modified = st.st_mtime;
+    file.bytes.reserve(static_cast<std::size_t>(st.st_size));
+    char buf[1 << 16];
+    while (true) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw InputError(std::string("ファイルを読めません: ").append(std::strerror(errno)), path);
+        }
+        file.bytes.append(buf, static_cast<std::size_t>(n));
+    }
+    return file;
+}
+
+std::string decode_sheet_text(std::string text, const std::string& path) {
     if (trim(text).empty()) throw InputError("空のファイルです", path + ":1");
     const auto line_of = [&](std::size_t offset) {
         return path + ":" + std::to_string(1 + std::count(text.begin(), text.begin() + offset, '\n'));
@@ -400,6 +450,8 @@ std::string read_sheet_file(const std::string& path) {
     text.erase(std::remove(text.begin(), text.end(), '\r'), text.end());
     return text;
 }
+
+std::string read_sheet_file(const std::string& path) { return decode_sheet_text(read_regular_file(path).bytes, path); }
 
 // ---------------------------------------------------------------------------------------------------
 // Splitting a file into sheets
