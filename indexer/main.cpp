@@ -3,9 +3,10 @@
 //
 // Exit status:
 //   0  everything indexed
-//   1  fatal: the index, the config or a dictionary cannot be used; nothing was written
-//   2  usage error
-//   3  partial: some file could not be read or parsed (it kept its sheets), or something in a sheet was
+//   1  fatal: the index or a dictionary cannot be used; nothing was written
+//   2  usage error, or a config error (ConfigError: a bad value, a missing dictionary file)
+//   3  partial: some file could not be read, parsed or built (it kept its sheets), a folder could not be
+//      listed or a given path is missing (their sheets were kept), or something in a sheet was
 //      skipped (an amount that cannot be read, a sheet cut short), each named with file:line; everything
 //      else was committed. Notices (a sheet without a title) are printed but do not make a run partial.
 //   4  another run holds the lock (var/index.lock); nothing was done
