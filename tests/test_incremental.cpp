@@ -480,8 +480,12 @@ TEST_CASE("kill -9 in the middle of a large run leaves the previous index search
     const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
     REQUIRE(::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) == 0);
     // Wait until it has written a few hundred documents (no timing: the progress lines say where it is).
-    for (int i = 0; i < 6000 && test::read_file(log).find("progress: 索引 256/") == std::string::npos; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto indexed = [&] {  // the number in the last "progress: 索引 N/total" line
+        const std::string text = test::read_file(log);
+        const auto at = text.rfind("progress: 索引 ");
+        return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + std::string("progress: 索引 ").size());
+    };
+    for (int i = 0; i < 6000 && indexed() < 200; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
