@@ -1,5 +1,6 @@
 #include "core/analyzer.h"
 
+#include <filesystem>
 #include <optional>
 
 #include <mecab.h>
@@ -58,6 +59,30 @@ bool has_word_character(std::string_view s) {
     return false;
 }
 
+// MeCab gives up on a very long sentence ("too long sentence"), and a sheet converted from a PDF can hold
+// a line of megabytes. Lines are therefore analysed in pieces of at most kChunkBytes, cut after 。、 or a
+// space where one stands in the second half of the piece, else at a code-point boundary. A word cut in
+// two at such a place is rare (real lines are far shorter) and costs only that word.
+constexpr std::size_t kChunkBytes = 4096;
+
+std::size_t chunk_end(std::string_view line, std::size_t from) {
+    if (line.size() - from <= kChunkBytes) return line.size();
+    const std::size_t limit = from + kChunkBytes;
+    for (std::size_t i = limit; i > from + kChunkBytes / 2; --i) {
+        const std::string_view before = line.substr(0, i);
+        if (before.ends_with("。") || before.ends_with("、") || before.ends_with("　") || before.back() == ' ' ||
+            before.back() == '\t')
+            return i;
+    }
+    std::size_t i = limit;
+    while (i > from + 1 && (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) --i;  // not inside a character
+    return i;
+}
+
+// Words longer than this are never search terms: no real word is, and Xapian refuses terms over 245 bytes
+// (with a prefix), which would fail the whole document. A run of thousands of letters is one such "word".
+constexpr std::size_t kMaxWordBytes = 120;
+
 }  // namespace
 
 std::string fold_term(std::string_view lemma) {
@@ -95,6 +120,10 @@ std::string fold_term(std::string_view lemma) {
 Analyzer::Analyzer(AnalyzerOptions options) : options_(std::move(options)) {
     if (options_.dictionary_path.empty())
         throw ConfigError("MeCab 辞書のパスが設定されていません", "analysis.dictionary_path");
+    // MeCab would fail with a message of its own, or worse, a missing user dictionary used to be dropped
+    // in silence and its words went unindexed; name the file instead.
+    if (!options_.user_dictionary.empty() && !std::filesystem::is_regular_file(options_.user_dictionary))
+        throw ConfigError("MeCab のユーザー辞書がありません（ビルドで作られます）", options_.user_dictionary);
     std::string args = "-d " + options_.dictionary_path;
     if (!options_.user_dictionary.empty()) args += " -u " + options_.user_dictionary;
     model_.reset(MeCab::createModel(args.c_str()));
@@ -117,7 +146,11 @@ std::vector<Token> Analyzer::analyze(std::string_view text, std::uint32_t first_
         if (end == std::string_view::npos) end = text.size();
         std::string_view line = text.substr(start, end - start);
         if (!trim(line).empty()) {
-            analyze_line(session, line, start, position, mode, tokens);
+            // Long lines go to MeCab in pieces, positions continuing across them (see chunk_end).
+            for (std::size_t from = 0, to; from < line.size(); from = to) {
+                to = chunk_end(line, from);
+                analyze_line(session, line.substr(from, to - from), start + from, position, mode, tokens);
+            }
             ++position;  // a gap, so that a phrase never spans a line break
         }
         start = end + 1;
@@ -164,7 +197,8 @@ std::vector<RawToken> tag(Analyzer::Session& session, std::string_view text, std
                                : std::string(lemma));
         const bool function_word = pos1 == "助詞" || pos1 == "助動詞" || pos1 == "補助記号" || pos1 == "空白" ||
                                    (pos1 == "記号" && !unidic && field(f, 1) != "アルファベット");
-        t.indexed = !function_word && has_word_character(t.surface);
+        t.indexed = !function_word && has_word_character(t.surface) && t.surface.size() <= kMaxWordBytes &&
+                    t.term.size() <= kMaxWordBytes && t.reading.size() <= kMaxWordBytes;
         r.user_word = unidic && field(f, 26) == "yosan-user";
         out.push_back(std::move(r));
     }

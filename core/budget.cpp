@@ -20,19 +20,36 @@ std::string compact(std::string_view text) {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-// Reads a decimal number at the front of s; advances s.
+// Reads a decimal number at the front of s; advances s. By hand rather than std::stod, which throws
+// std::out_of_range on a few hundred digits: a number with more than kMaxDigits digits before the point
+// is no amount (kMaxYen has 17), so it is refused here instead of being converted at all.
+constexpr std::size_t kMaxDigits = 20;
 std::optional<double> take_number(std::string_view& s) {
-    std::size_t i = 0;
+    std::size_t i = 0, int_digits = 0, decimals = 0;
     bool digits = false, dot = false;
+    double mantissa = 0;  // the digits as an integer; exact up to 2^53, and rounded once below
     while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || (s[i] == '.' && !dot))) {
-        dot |= s[i] == '.';
-        digits |= s[i] != '.';
+        if (s[i] == '.') {
+            dot = true;
+        } else {
+            digits = true;
+            if (!dot && ++int_digits > kMaxDigits) return std::nullopt;
+            if (!dot || decimals < 15) {  // further decimals cannot change a yen amount
+                mantissa = mantissa * 10 + (s[i] - '0');
+                decimals += dot;
+            }
+        }
         ++i;
     }
     if (!digits) return std::nullopt;
-    double v = std::stod(std::string(s.substr(0, i)));
     s.remove_prefix(i);
-    return v;
+    return mantissa / std::pow(10.0, static_cast<double>(decimals));
+}
+
+// The yen value of a total, or nullopt when it is out of range (never a wrapped or saturated integer).
+std::optional<std::int64_t> to_yen(double total) {
+    if (!std::isfinite(total) || total < 0 || total > static_cast<double>(kMaxYen)) return std::nullopt;
+    return std::llround(total);
 }
 
 }  // namespace
@@ -49,7 +66,7 @@ std::optional<std::int64_t> parse_yen(std::string_view text) {
         auto m = take_number(mant);
         std::string_view exp_view = exp;
         auto x = take_number(exp_view);
-        if (m && x && mant.empty() && exp_view.empty() && *x <= 15) return std::llround(*m * std::pow(10.0, *x));
+        if (m && x && mant.empty() && exp_view.empty() && *x <= 16) return to_yen(*m * std::pow(10.0, *x));
         return std::nullopt;
     }
 
@@ -75,7 +92,7 @@ std::optional<std::int64_t> parse_yen(std::string_view text) {
     }
     if (starts_with(v, "円")) v.remove_prefix(3);
     if (!any || !v.empty()) return std::nullopt;
-    return std::llround(total);
+    return to_yen(total);
 }
 
 std::optional<int> parse_fiscal_year(std::string_view text) {

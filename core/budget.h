@@ -14,8 +14,12 @@ namespace yosan {
 
 // Parses an amount such as "10億", "10億円", "1,617億円", "9,916 億円", "0.3億円", "500百万", "3000万",
 // "1兆2,000億円", "1,234千円", "500円" or "1e9" into integer yen. Full-width digits are accepted.
-// Returns nullopt when the text is not an amount.
+// Returns nullopt when the text is not an amount, or when the amount is above kMaxYen (a figure no budget
+// has: a PDF conversion error or hostile input). Never throws for any text.
 std::optional<std::int64_t> parse_yen(std::string_view text);
+// 10^16 yen (1京円), a hundred times the whole national budget: far above any real amount, far below
+// what an int64 holds, so sums of a few amounts cannot overflow either.
+inline constexpr std::int64_t kMaxYen = 10'000'000'000'000'000LL;
 
 // "2025", "FY2025", "令和7", "令和7年度", "R7", "令和元年度", "平成30" → the western fiscal year.
 std::optional<int> parse_fiscal_year(std::string_view text);

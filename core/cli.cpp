@@ -30,6 +30,7 @@ bool parse_command_line(int argc, char** argv, const po::options_description& op
 
 Config load_config(const std::string& config_path, const std::string& index_path) {
     Config config = Config::load(config_path);
+    for (const std::string& w : config.warnings) std::cerr << "warning: " << w << "\n";
     if (!index_path.empty()) config.index_path = index_path;
     return config;
 }

@@ -1,8 +1,12 @@
 #include "core/config.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 
 #include <toml++/toml.h>
 
@@ -45,6 +49,108 @@ CharMap load_char_map(const std::string& path) {
     return map;
 }
 
+namespace {
+
+// Every key yosan reads, by table ([server] is read by yosan-search serve). Anything else is a typo or a
+// setting of another version: warned about, never silently ignored.
+const std::map<std::string, std::set<std::string>, std::less<>>& known_keys() {
+    static const std::map<std::string, std::set<std::string>, std::less<>> keys = {
+        {"index", {"path", "max_delete_share", "settle_seconds"}},
+        {"corpus", {"paths"}},
+        {"analysis", {"dictionary", "dictionary_path", "user_dictionary"}},
+        {"dict", {"bureaus", "synonyms", "char_fixes"}},
+        {"amount", {"buckets"}},
+        {"weights", {"title", "purpose", "overview", "other"}},
+        {"ranking", {"bm25_k1", "bm25_b", "compound_part_weight", "proximity_weight", "proximity_window"}},
+        {"server", {"listen", "static_dir"}},
+    };
+    return keys;
+}
+
+// Typed access to one table of the file. A key that is absent keeps the default; a key of the wrong type
+// or out of range is a ConfigError naming the file, the key and what was expected (a default silently put
+// in place of "lots" would hide the mistake until someone wonders why nothing changed).
+class Reader {
+public:
+    Reader(const toml::table& root, std::string path, std::string table)
+        : path_(std::move(path)), table_(std::move(table)) {
+        if (const toml::node* n = root.get(table_)) {
+            table_node_ = n->as_table();
+            if (!table_node_) fail(table_, "テーブル（[" + table_ + "]）");
+        }
+    }
+
+    std::string string(const std::string& key, std::string fallback) const {
+        const toml::node* n = get(key);
+        if (!n) return fallback;
+        if (!n->is_string()) fail(key, "文字列");
+        return **n->as_string();
+    }
+    double number(const std::string& key, double fallback, double min, double max) const {
+        const toml::node* n = get(key);
+        if (!n) return fallback;
+        std::optional<double> v;
+        if (n->is_floating_point()) v = **n->as_floating_point();
+        else if (n->is_integer()) v = static_cast<double>(**n->as_integer());
+        if (!v || !(*v >= min && *v <= max)) fail(key, range_text("数値", min, max));
+        return *v;
+    }
+    unsigned whole(const std::string& key, unsigned fallback, std::int64_t min, std::int64_t max) const {
+        const toml::node* n = get(key);
+        if (!n) return fallback;
+        if (!n->is_integer() || **n->as_integer() < min || **n->as_integer() > max) fail(key, range_text("整数", double(min), double(max)));
+        return static_cast<unsigned>(**n->as_integer());
+    }
+    std::vector<std::string> strings(const std::string& key) const {
+        std::vector<std::string> out;
+        const toml::node* n = get(key);
+        if (!n) return out;
+        const toml::array* arr = n->as_array();
+        if (!arr) fail(key, "文字列の配列");
+        for (const toml::node& v : *arr) {
+            if (!v.is_string()) fail(key, "文字列の配列");
+            out.push_back(**v.as_string());
+        }
+        return out;
+    }
+    const toml::node* get(const std::string& key) const { return table_node_ ? table_node_->get(key) : nullptr; }
+    [[noreturn]] void fail(const std::string& key, const std::string& expected) const {
+        const std::string name = key == table_ ? key : table_ + "." + key;
+        throw ConfigError("設定 " + name + " は" + expected + "で書いてください", path_ + ": " + name);
+    }
+
+private:
+    static std::string range_text(const char* kind, double min, double max) {
+        const auto num = [](double v) {
+            std::ostringstream s;
+            s << v;
+            return s.str();
+        };
+        if (max >= 1e9) return num(min) + " 以上の" + kind;
+        return num(min) + " から " + num(max) + " までの" + kind;
+    }
+
+    std::string path_, table_;
+    const toml::table* table_node_ = nullptr;
+};
+
+void warn_about_unknown_keys(const toml::table& root, const std::string& path, std::vector<std::string>& warnings) {
+    for (const auto& [table, node] : root) {
+        const std::string name(table.str());
+        const auto known = known_keys().find(name);
+        if (known == known_keys().end()) {
+            warnings.push_back(path + ": 知らない設定 [" + name + "] は無視します");
+            continue;
+        }
+        if (const toml::table* t = node.as_table())
+            for (const auto& [key, value] : *t)
+                if (!known->second.count(std::string(key.str())))
+                    warnings.push_back(path + ": 知らない設定 " + name + "." + std::string(key.str()) + " は無視します");
+    }
+}
+
+}  // namespace
+
 Config Config::load(const std::string& path) {
     toml::table t;
     try {
@@ -57,24 +163,28 @@ Config Config::load(const std::string& path) {
     const fs::path base = fs::absolute(fs::path(path)).parent_path();
     Config c;
     c.source = path;
-    c.index_path = resolve(base, t["index"]["path"].value_or(std::string("../var/index")));
-    c.max_delete_share = t["index"]["max_delete_share"].value_or(c.max_delete_share);
-    if (c.max_delete_share < 0 || c.max_delete_share > 1)
-        throw ConfigError("削除の上限は 0 から 1 の割合で書いてください", path + ": index.max_delete_share");
-    if (auto arr = t["corpus"]["paths"].as_array())
-        for (const auto& v : *arr)
-            if (auto s = v.value<std::string>()) c.corpus_paths.push_back(resolve(base, *s));
+    warn_about_unknown_keys(t, path, c.warnings);
 
-    c.analysis.dictionary = parse_dictionary_kind(t["analysis"]["dictionary"].value_or(std::string("unidic")));
-    c.analysis.dictionary_path = resolve(base, t["analysis"]["dictionary_path"].value_or(std::string()));
-    c.analysis.user_dictionary = resolve(base, t["analysis"]["user_dictionary"].value_or(std::string()));
-    if (!c.analysis.user_dictionary.empty() && !fs::exists(c.analysis.user_dictionary)) c.analysis.user_dictionary.clear();
-    c.char_fixes_path = resolve(base, t["dict"]["char_fixes"].value_or(std::string()));
+    const Reader index(t, path, "index"), corpus(t, path, "corpus"), analysis(t, path, "analysis"), dict(t, path, "dict"),
+        amount(t, path, "amount"), weights(t, path, "weights"), ranking(t, path, "ranking");
+    c.index_path = resolve(base, index.string("path", "../var/index"));
+    c.max_delete_share = index.number("max_delete_share", c.max_delete_share, 0, 1);
+    c.settle_seconds = index.whole("settle_seconds", c.settle_seconds, 0, 7 * 24 * 3600);
+    for (const std::string& p : corpus.strings("paths")) c.corpus_paths.push_back(resolve(base, p));
+
+    c.analysis.dictionary = parse_dictionary_kind(analysis.string("dictionary", "unidic"));
+    c.analysis.dictionary_path = resolve(base, analysis.string("dictionary_path", ""));
+    // A missing user dictionary is refused when the Analyzer loads it (analyzer.h), not dropped here: its
+    // words would silently go unindexed.
+    c.analysis.user_dictionary = resolve(base, analysis.string("user_dictionary", ""));
+    c.char_fixes_path = resolve(base, dict.string("char_fixes", ""));
     c.analysis.char_fixes = load_char_map(c.char_fixes_path);
-    c.bureaus_path = resolve(base, t["dict"]["bureaus"].value_or(std::string()));
-    c.synonyms_path = resolve(base, t["dict"]["synonyms"].value_or(std::string()));
+    c.bureaus_path = resolve(base, dict.string("bureaus", ""));
+    c.synonyms_path = resolve(base, dict.string("synonyms", ""));
 
-    if (auto arr = t["amount"]["buckets"].as_array()) {
+    if (const toml::node* n = amount.get("buckets")) {
+        const toml::array* arr = n->as_array();
+        if (!arr) amount.fail("buckets", "金額の配列");
         c.buckets.bounds.clear();
         for (const auto& v : *arr) {
             std::optional<std::int64_t> yen;
@@ -85,16 +195,47 @@ Config Config::load(const std::string& path) {
             c.buckets.bounds.push_back(*yen);
         }
     }
-    c.weights.title = t["weights"]["title"].value_or(c.weights.title);
-    c.weights.purpose = t["weights"]["purpose"].value_or(c.weights.purpose);
-    c.weights.overview = t["weights"]["overview"].value_or(c.weights.overview);
-    c.weights.other = t["weights"]["other"].value_or(c.weights.other);
-    c.bm25_k1 = t["ranking"]["bm25_k1"].value_or(c.bm25_k1);
-    c.bm25_b = t["ranking"]["bm25_b"].value_or(c.bm25_b);
-    c.compound_part_weight = t["ranking"]["compound_part_weight"].value_or(c.compound_part_weight);
-    c.proximity_weight = t["ranking"]["proximity_weight"].value_or(c.proximity_weight);
-    c.proximity_window = t["ranking"]["proximity_window"].value_or(c.proximity_window);
+    c.weights.title = weights.whole("title", c.weights.title, 0, 1000);
+    c.weights.purpose = weights.whole("purpose", c.weights.purpose, 0, 1000);
+    c.weights.overview = weights.whole("overview", c.weights.overview, 0, 1000);
+    c.weights.other = weights.whole("other", c.weights.other, 0, 1000);
+    c.bm25_k1 = ranking.number("bm25_k1", c.bm25_k1, 0, 1e9);
+    c.bm25_b = ranking.number("bm25_b", c.bm25_b, 0, 1);
+    c.compound_part_weight = ranking.number("compound_part_weight", c.compound_part_weight, 0, 1e9);
+    c.proximity_weight = ranking.number("proximity_weight", c.proximity_weight, 0, 1e9);
+    c.proximity_window = ranking.whole("proximity_window", c.proximity_window, 1, 1000);
     return c;
+}
+
+namespace {
+
+// FNV-1a (64 bit) of a file's bytes, streamed: sys.dic is a quarter of a gigabyte, and FNV-1a hashes it
+// several times faster than SHA-256 would. This is a change detector for our own files, not a defence
+// against forgery. Throws ConfigError naming the path when the file cannot be read.
+std::string file_hash(const std::string& path, const char* what) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(std::string(what) + "を読めません", path);
+    std::uint64_t h = 1469598103934665603ULL;
+    std::vector<char> buf(1 << 20);
+    while (in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        const auto n = static_cast<std::size_t>(in.gcount());
+        for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(buf[i])) * 1099511628211ULL;
+    }
+    if (in.bad()) throw ConfigError(std::string(what) + "を読めません", path);
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return hex;
+}
+
+}  // namespace
+
+std::string analysis_fingerprint(const Config& c) {
+    std::string f = c.analysis.dictionary == DictionaryKind::unidic ? "unidic" : "ipadic";
+    f.append(" sys.dic=").append(file_hash((fs::path(c.analysis.dictionary_path) / "sys.dic").string(), "MeCab のシステム辞書"));
+    f.append(" user=").append(c.analysis.user_dictionary.empty() ? "-" : file_hash(c.analysis.user_dictionary, "MeCab のユーザー辞書"));
+    f.append(" charmap=").append(c.char_fixes_path.empty() ? "-" : file_hash(c.char_fixes_path, "文字補正表"));
+    return f;
 }
 
 std::string default_config_path() {

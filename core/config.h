@@ -29,6 +29,10 @@ struct Config {
     // The share of the index one yosan-index run may delete before it refuses to commit (a missing mount
     // or an emptied folder looks like mass deletion). Default: 0.2. [index] max_delete_share.
     double max_delete_share = 0.2;
+    // A changed file whose modification time is younger than this is left for the next run (it keeps its
+    // sheets): it may be being copied right now, and a half-copied file would lose its tail's sheets.
+    // Default: 60. [index] settle_seconds.
+    unsigned settle_seconds = 60;
     // Files or directories the indexer reads when none are given on the command line.
     std::vector<std::string> corpus_paths;
 
@@ -50,12 +54,23 @@ struct Config {
     double proximity_weight = 1.0;
     unsigned proximity_window = 12;
 
-    // Reads the file; throws ConfigError naming the file and key on any problem.
+    // What load() noticed but accepted (unknown keys, for staff; load_config prints them on stderr).
+    std::vector<std::string> warnings;
+
+    // Reads the file; throws ConfigError naming the file and key on any problem, a value of the wrong type
+    // or out of range included.
     static Config load(const std::string& path);
 };
 
 // Loads a CharMap from a two-column TSV (wrong character, right character).
 CharMap load_char_map(const std::string& path);
+
+// What decides how text becomes terms, by content: the dictionary kind and hashes of the system
+// dictionary's sys.dic, the user dictionary and the character fixes, as one line
+// ("unidic sys.dic=… user=… charmap=…"). The indexer stores it in the index metadata at each commit
+// (schema::kMetaAnalysis); a searcher whose own fingerprint differs analyses queries differently from
+// the documents. Throws ConfigError naming a file that cannot be read.
+std::string analysis_fingerprint(const Config& config);
 
 // The default config path: $YOSAN_CONFIG, else config/yosan.toml under the current directory.
 std::string default_config_path();

@@ -37,9 +37,12 @@ public:
     int exit_status() const override { return 2; }
 };
 
-// A configuration file or dictionary that cannot be read or is inconsistent.
+// A configuration file or dictionary that cannot be read or is inconsistent: a mistake in what the program
+// was told to do, like a usage error, so the CLI exit status is 2 as well.
 class ConfigError : public Error {
+public:
     using Error::Error;
+    int exit_status() const override { return 2; }
 };
 
 // A source file (or a part of one) that cannot be read: not UTF-8, binary, empty, truncated.

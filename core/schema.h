@@ -64,6 +64,8 @@ inline constexpr Xapian::termpos kGramPositionBase = 1u << 24;
 // Metadata keys stored in the database.
 inline constexpr std::string_view kMetaIndexedAt = "yosan:indexed_at";
 inline constexpr std::string_view kMetaSchema = "yosan:schema";
+// analysis_fingerprint() (core/config.h) of the run that last committed: dictionaries and character fixes.
+inline constexpr std::string_view kMetaAnalysis = "yosan:analysis";
 inline constexpr std::string_view kSchemaVersion = "2";
 
 }  // namespace yosan::schema

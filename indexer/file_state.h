@@ -65,6 +65,7 @@ public:
 
 private:
     std::set<std::string> taken_;
+    std::map<std::string, int> next_suffix_;  // base → the smallest suffix that may still be free
 };
 
 

@@ -61,9 +61,6 @@ void fsync_path(const fs::path& p, int flags) {
     ::close(fd);
 }
 
-// How many documents to build at once: enough to keep every core busy, few enough to bound memory.
-constexpr std::size_t kBuildBatch = 256;
-
 }  // namespace
 
 IndexLayout IndexLayout::inspect(const std::string& path) {
@@ -82,17 +79,42 @@ IndexLayout IndexLayout::inspect(const std::string& path) {
     return l;
 }
 
-std::vector<std::string> IndexLayout::stale_generations() const {
-    std::vector<std::string> stale;
-    const fs::path p(path);
+namespace {
+
+// Generation directories beside the path other than the live one: those carrying our marker (`ours`) or not.
+std::vector<std::string> other_generations(const IndexLayout& layout, bool ours) {
+    std::vector<std::string> out;
+    const fs::path p(layout.path);
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(p.parent_path().empty() ? fs::path(".") : p.parent_path(), ec)) {
         if (!generation_number(p, e.path())) continue;
-        if (fs::path(live_dir).lexically_normal() == e.path().lexically_normal()) continue;
-        stale.push_back(e.path().string());
+        if (fs::path(layout.live_dir).lexically_normal() == e.path().lexically_normal()) continue;
+        // symlink_status: a symlink named like a generation is never ours (and never followed to delete).
+        const bool marked = fs::is_directory(fs::symlink_status(e.path(), ec)) &&
+                            fs::is_regular_file(fs::symlink_status(e.path() / IndexLayout::kMarker, ec));
+        if (marked == ours) out.push_back(e.path().string());
     }
-    std::sort(stale.begin(), stale.end());
-    return stale;
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void write_marker(const fs::path& dir) {
+    std::ofstream out(dir / IndexLayout::kMarker, std::ios::trunc);
+    out << "A generation of a yosan index; yosan-index deletes it when the live index no longer uses it.\n";
+    out.close();
+    if (!out) throw IndexError("索引の世代ディレクトリに目印を書けません", (dir / IndexLayout::kMarker).string());
+}
+
+}  // namespace
+
+std::vector<std::string> IndexLayout::stale_generations() const { return other_generations(*this, true); }
+
+std::vector<std::string> IndexLayout::foreign_generations() const { return other_generations(*this, false); }
+
+void IndexLayout::create_generation(const std::string& dir) {
+    std::error_code ec;
+    if (!fs::create_directory(dir, ec)) throw IndexError(std::string("索引の世代ディレクトリを作れません: ").append(ec ? ec.message() : "既にあります"), dir);
+    write_marker(dir);
 }
 
 std::string IndexLayout::next_generation() const {
@@ -110,6 +132,8 @@ void IndexLayout::switch_to(const std::string& new_dir) const {
     // When the path is still a directory, the stub is written under the name the old directory will get
     // (generation 0), and the two are exchanged; otherwise under a temporary name renamed over the stub.
     const std::string tmp = std::string(path).append(kind == Kind::directory ? ".g0" : ".stub.tmp");
+    // The directory becomes generation 0, to be deleted by a later run: mark it as ours first.
+    if (kind == Kind::directory) write_marker(path);
     {
         std::ofstream out(tmp, std::ios::trunc);
         out << "auto " << fs::path(new_dir).filename().string() << "\n";
@@ -130,13 +154,32 @@ void IndexLayout::switch_to(const std::string& new_dir) const {
     // the stub just before the switch may still re-open it by path a moment later.
 }
 
+namespace {
+
+// Xapian reports a directory it may not write to as a lock it cannot get ("another run holds the lock",
+// exit 4, sent staff looking for a process that did not exist); the run lock (run_lock.h) already rules
+// out another yosan-index run. Names the real cause when that is it.
+void throw_if_unwritable(const std::string& path) {
+    const IndexLayout layout = IndexLayout::inspect(path);
+    std::string dir = layout.live_dir.empty() ? fs::path(path).parent_path().string() : layout.live_dir;
+    if (dir.empty()) dir = ".";
+    if (::access(dir.c_str(), W_OK) != 0) {
+        const int err = errno;
+        throw IndexError(std::string("索引に書き込めません: ").append(std::strerror(err)), dir);
+    }
+}
+
+}  // namespace
+
 IndexWriter::IndexWriter(const std::string& path, const DocumentBuilder& builder) : builder_(builder) {
     try {
         if (const auto parent = std::filesystem::path(path).parent_path(); !parent.empty()) std::filesystem::create_directories(parent);
         db_ = Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
     } catch (const Xapian::DatabaseLockError& e) {
-        throw LockHeldError("別の索引処理が実行中です（ロックを取得できません）", path);
+        throw_if_unwritable(path);
+        throw LockHeldError("別のプロセスが索引に書き込み中です（" + e.get_description() + "）", path);
     } catch (const Xapian::Error& e) {
+        throw_if_unwritable(path);
         throw IndexError("索引を開けません: " + e.get_description(), path);
     }
 }
@@ -159,50 +202,59 @@ void update_spellings(Xapian::WritableDatabase& db, const Xapian::Document& doc,
         else db.remove_spelling(term);
     }
 }
+
+// Xapian refuses a term longer than 245 bytes when the document is written, failing the whole transaction.
+// The analyzer never makes such a word, but a boolean term (a bureau name of a hostile line, a very long
+// path) could be one: refused here, before anything of the file is written, as an input error of its sheet.
+void check_terms(const Xapian::Document& doc, const Sheet& sheet) {
+    for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t)
+        if ((*t).size() > terms::kMaxTermBytes)
+            throw InputError("索引語が長すぎます（" + std::to_string((*t).size()) + " バイト）: " + (*t).substr(0, 60) + "…",
+                             sheet.location());
+}
+
 }  // namespace
 
 void IndexWriter::put(const std::vector<const Sheet*>& sheets, bool force, const std::function<void(std::size_t)>& progress) {
     const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-    std::size_t done = 0;
-    for (std::size_t start = 0; start < sheets.size(); start += kBuildBatch) {
-        const std::size_t end = std::min(sheets.size(), start + kBuildBatch);
-        // Which sheets need a (re)built document, decided against the stored JSON.
-        struct Job {
-            const Sheet* sheet;
-            bool existed;
-        };
-        std::vector<Job> jobs;
-        for (std::size_t i = start; i < end; ++i) {
-            const Sheet& s = *sheets[i];
-            const std::string term = id_term(s.id);
-            auto post = db_.postlist_begin(term);
-            const bool existed = post != db_.postlist_end(term);
-            if (existed && !force && db_.get_document(*post).get_data() == s.to_json().dump()) {
-                ++stats_.unchanged;
-                continue;
-            }
-            jobs.push_back({&s, existed});
+    // Which sheets need a (re)built document, decided against the stored JSON.
+    struct Job {
+        const Sheet* sheet;
+        bool existed;
+    };
+    std::vector<Job> jobs;
+    for (const Sheet* s : sheets) {
+        const std::string term = id_term(s->id);
+        auto post = db_.postlist_begin(term);
+        const bool existed = post != db_.postlist_end(term);
+        if (existed && !force && db_.get_document(*post).get_data() == s->to_json().dump()) {
+            ++stats_.unchanged;
+            continue;
         }
-        // Build on several threads (the Analyzer is thread safe); write in order on this one.
-        std::vector<Xapian::Document> docs(jobs.size());
-        std::vector<std::future<void>> workers;
-        for (unsigned t = 0; t < threads && t < jobs.size(); ++t)
-            workers.push_back(std::async(std::launch::async, [&, t] {
-                for (std::size_t j = t; j < jobs.size(); j += threads) docs[j] = builder_.build(*jobs[j].sheet);
-            }));
-        for (auto& w : workers) w.get();  // rethrows a worker's exception here
-        for (std::size_t j = 0; j < jobs.size(); ++j) {
-            if (jobs[j].existed) {
-                const std::string term = id_term(jobs[j].sheet->id);
-                update_spellings(db_, db_.get_document(*db_.postlist_begin(term)), false);
-            }
-            update_spellings(db_, docs[j], true);
-            db_.replace_document(id_term(jobs[j].sheet->id), docs[j]);
-            ++(jobs[j].existed ? stats_.updated : stats_.added);
-        }
-        done = end;
-        if (progress) progress(done);
+        jobs.push_back({s, existed});
     }
+    // Every document is built (on several threads: the Analyzer is thread safe) before the first is
+    // written, so that a sheet that cannot be built leaves the database as it was: the caller passes one
+    // file's sheets at a time and keeps that file's old sheets when this throws.
+    std::vector<Xapian::Document> docs(jobs.size());
+    std::vector<std::future<void>> workers;
+    for (unsigned t = 0; t < threads && t < jobs.size(); ++t)
+        workers.push_back(std::async(std::launch::async, [&, t] {
+            for (std::size_t j = t; j < jobs.size(); j += threads) {
+                docs[j] = builder_.build(*jobs[j].sheet);
+                check_terms(docs[j], *jobs[j].sheet);
+            }
+        }));
+    for (auto& w : workers) w.get();  // rethrows a worker's exception here (the others finish first)
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        const std::string term = id_term(jobs[j].sheet->id);
+        if (jobs[j].existed) update_spellings(db_, db_.get_document(*db_.postlist_begin(term)), false);
+        update_spellings(db_, docs[j], true);
+        db_.replace_document(term, docs[j]);
+        ++(jobs[j].existed ? stats_.updated : stats_.added);
+        if (progress && (j + 1) % 64 == 0) progress(j + 1);
+    }
+    if (progress) progress(jobs.size());
 }
 
 void IndexWriter::remove(const std::string& id) {

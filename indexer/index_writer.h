@@ -55,8 +55,15 @@ struct IndexLayout {
     std::string live_dir;  // the database directory searchers open now; empty when missing
 
     static IndexLayout inspect(const std::string& path);
-    // Generation directories beside the path that the stub does not name.
+    // Generation directories beside the path that the stub does not name and that carry our marker: only
+    // those are ever deleted. A folder that merely has the name (someone's "index.g2") is not ours.
     std::vector<std::string> stale_generations() const;
+    // Folders named like a generation without the marker: reported, never deleted.
+    std::vector<std::string> foreign_generations() const;
+    // Creates a generation directory with the marker inside (before any database file), so that even a run
+    // killed right after it leaves something a later run recognises as its own.
+    static void create_generation(const std::string& dir);
+    static constexpr const char* kMarker = "yosan-generation";
     // A fresh generation directory name (does not exist yet).
     std::string next_generation() const;
     // Makes `new_dir` (a committed database beside the path) the live index atomically; the previous one
@@ -75,7 +82,9 @@ public:
 
     // Adds or replaces the sheets by id. A sheet whose stored JSON is identical is left alone (counted as
     // unchanged) unless `force` (the analysis settings changed, so the terms would differ). `progress` is
-    // called after each sheet with the number done.
+    // called now and then with the number written. Every document is built before the first is written:
+    // when building throws (a yosan::Error, say InputError for a term Xapian would refuse), nothing of
+    // this call was written, so a caller passing one file at a time can keep that file's old sheets.
     void put(const std::vector<const Sheet*>& sheets, bool force, const std::function<void(std::size_t)>& progress = {});
     // Deletes the sheet with this id, if present.
     void remove(const std::string& id);

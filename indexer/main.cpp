@@ -3,9 +3,10 @@
 //
 // Exit status:
 //   0  everything indexed
-//   1  fatal: the index, the config or a dictionary cannot be used; nothing was written
-//   2  usage error
-//   3  partial: some file could not be read or parsed (it kept its sheets), or something in a sheet was
+//   1  fatal: the index or a dictionary cannot be used; nothing was written
+//   2  usage error, or a config error (ConfigError: a bad value, a missing dictionary file)
+//   3  partial: some file could not be read, parsed or built (it kept its sheets), a folder could not be
+//      listed or a given path is missing (their sheets were kept), or something in a sheet was
 //      skipped (an amount that cannot be read, a sheet cut short), each named with file:line; everything
 //      else was committed. Notices (a sheet without a title) are printed but do not make a run partial.
 //   4  another run holds the lock (var/index.lock); nothing was done
@@ -76,11 +77,15 @@ private:
 int dump(const Config& config, const std::vector<std::string>& inputs) {
     const BureauDirectory bureaus = config.bureaus_path.empty() ? BureauDirectory{} : BureauDirectory::load(config.bureaus_path);
     const SheetParser parser(bureaus);
-    std::vector<std::string> missing;
-    const std::vector<std::string> files = collect_files(inputs, missing);
+    const InputFiles in = collect_files(inputs);
+    const std::vector<std::string>& files = in.files;
     int problems = 0;
-    for (const std::string& m : missing) {
+    for (const std::string& m : in.missing) {
         std::cerr << "warning: " << m << ": ファイルもフォルダも見つかりません\n";
+        ++problems;
+    }
+    for (const std::string& u : in.unreadable) {
+        std::cerr << "warning: " << u << ": フォルダを読めません\n";
         ++problems;
     }
     std::vector<Sheet> sheets;
@@ -139,6 +144,7 @@ int run(int argc, char** argv, Cli& cli) {
     ro.full = full;
     ro.allow_mass_delete = allow_mass_delete;
     ro.max_delete_share = config.max_delete_share;
+    ro.settle_seconds = config.settle_seconds;
     ro.progress = [&](const char* phase, std::size_t done, std::size_t total) { progress(phase, done, total); };
     ro.warn = [&](const std::string& w) {
         progress.interrupt();

@@ -1,15 +1,18 @@
 #include "indexer/reindex.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
-#include <future>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +21,7 @@
 #include "core/bureaus.h"
 #include "core/error.h"
 #include "core/schema.h"
+#include "core/terms.h"
 #include "indexer/document_builder.h"
 #include "indexer/file_state.h"
 #include "indexer/index_writer.h"
@@ -42,9 +46,10 @@ std::string slurp(const std::string& path) {
     return ss.str();
 }
 
-// Everything besides the file bytes that decides the documents: settings and dictionaries. When it
-// changes, hashes of unchanged files no longer mean unchanged documents.
-std::string fingerprint(const Config& c) {
+// Everything besides the file bytes that decides the documents: settings and dictionaries (by content,
+// `analysis` being analysis_fingerprint()). When it changes, hashes of unchanged files no longer mean
+// unchanged documents.
+std::string fingerprint(const Config& c, const std::string& analysis) {
     std::string f;
     f.append(schema::kSchemaVersion).append("|").append(kIndexGeneration);
     f.append("|").append(std::to_string(static_cast<int>(c.analysis.dictionary)));
@@ -53,6 +58,7 @@ std::string fingerprint(const Config& c) {
     f.append("|").append(std::to_string(c.weights.title)).append(",").append(std::to_string(c.weights.purpose));
     f.append(",").append(std::to_string(c.weights.overview)).append(",").append(std::to_string(c.weights.other));
     for (auto b : c.buckets.bounds) f.append("|").append(std::to_string(b));
+    f.append("|").append(analysis);
     return sha256_hex(f);
 }
 
@@ -83,310 +89,496 @@ std::map<std::string, FileState> read_states(const Xapian::Database& db) {
     return states;
 }
 
-struct ParsedFile {
-    std::vector<Sheet> sheets;
-    FileState state;
-};
-
 std::string percent(double share) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f%%", share * 100);
     return buf;
 }
 
-}  // namespace
-
-std::vector<std::string> collect_files(const std::vector<std::string>& paths, std::vector<std::string>& missing) {
-    std::vector<std::string> files;
-    for (const std::string& p : paths) {
-        std::error_code ec;
-        if (fs::is_directory(p, ec)) {
-            for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-                 it != fs::recursive_directory_iterator(); it.increment(ec)) {
-                const std::string name = it->path().filename().string();
-                if (!name.empty() && name[0] == '.') {
-                    if (it->is_directory(ec)) it.disable_recursion_pending();
-                    continue;
-                }
-                // Inside folders only *.txt are sheet files; a README beside them is not.
-                if (it->is_regular_file(ec) && it->path().extension() == ".txt")
-                    files.push_back(fs::weakly_canonical(it->path()).string());
-            }
-        } else if (fs::is_regular_file(p, ec)) {
-            files.push_back(fs::weakly_canonical(p).string());
-        } else {
-            missing.push_back(p);
-        }
-    }
-    std::sort(files.begin(), files.end());
-    files.erase(std::unique(files.begin(), files.end()), files.end());
-    return files;
+// True when `file` is `dir` or lies inside it (paths canonical).
+bool lies_under(const std::string& file, const std::string& dir) {
+    if (file == dir) return true;
+    const std::string prefix = dir.ends_with('/') ? dir : dir + "/";
+    return file.compare(0, prefix.size(), prefix) == 0;
 }
 
-ReindexReport reindex(const Config& config, const ReindexOptions& opt) {
-    const auto started = std::chrono::steady_clock::now();
-    const auto warn = [&](const std::string& w) {
-        if (opt.warn) opt.warn(w);
-    };
-    const auto progress = [&](const char* phase, std::size_t done, std::size_t total) {
-        if (opt.progress) opt.progress(phase, done, total);
-    };
-    ReindexReport report;
-    report.mode = opt.full ? "full" : "incremental";
+// "file:line: message" for a failure while reading, parsing or building one file. yosan's errors carry
+// their context; anything else is a bug in our code met on this file's text, named as such.
+std::string describe_failure(const std::exception& e, const std::string& file) {
+    if (const auto* err = dynamic_cast<const Error*>(&e)) return err->context().empty() ? file + ": " + err->message() : err->describe();
+    return file + ": 処理中に内部エラーが起きました（" + e.what() + "）";
+}
 
-    // Leftovers of a killed --full: generation directories no stub names, and a half-done switch.
-    const IndexLayout layout = IndexLayout::inspect(config.index_path);
-    {
+// What reading one file gave.
+struct FileResult {
+    enum class Kind { unreadable, unchanged, settling, parsed, failed } kind = Kind::unreadable;
+    std::string hash;
+    std::uint64_t size = 0;
+    ParseResult parse;
+    std::string error;  // for unreadable and failed: "file:line: message"
+};
+
+struct ParsedFile {
+    std::vector<Sheet> sheets;
+    FileState state;
+};
+
+// One run, cut into phases (run() lists them in order). Holds what one phase hands to the next.
+class Reindex {
+public:
+    Reindex(const Config& config, const ReindexOptions& opt)
+        : config_(config),
+          opt_(opt),
+          bureaus_(config.bureaus_path.empty() ? BureauDirectory{} : BureauDirectory::load(config.bureaus_path)),
+          parser_(bureaus_),
+          analyzer_(config.analysis),
+          builder_(analyzer_, config),
+          analysis_(analysis_fingerprint(config)),
+          print_(fingerprint(config, analysis_)) {
+        report_.mode = opt.full ? "full" : "incremental";
+    }
+
+    ReindexReport run() {
+        remove_leftovers_of_killed_runs();
+        collect_inputs();
+        open_index();
+        read_and_parse_files();
+        keep_sheets_that_could_not_be_checked();
+        assign_ids();
+        plan_deletions();
+        warn_about_files_that_lost_many_sheets();
+        if (refuse_mass_deletion()) return finish();
+        write_changes();
+        switch_to_the_new_index();
+        return finish();
+    }
+
+private:
+    void warn(const std::string& w, bool counts = true) {
+        if (opt_.warn) opt_.warn(w);
+        if (counts) ++report_.warnings;
+    }
+    void progress(const char* phase, std::size_t done, std::size_t total) const {
+        if (opt_.progress) opt_.progress(phase, done, total);
+    }
+    const Xapian::Database& old_db() const {
+        return live_ ? *live_ : static_cast<const Xapian::Database&>(writer_->database());
+    }
+
+    // Leftovers of a killed --full: generation directories the stub does not name (only those carrying our
+    // marker; a folder that merely has such a name is someone else's), and a half-done switch.
+    void remove_leftovers_of_killed_runs() {
+        layout_ = IndexLayout::inspect(config_.index_path);
         std::error_code ec;
-        for (const std::string& g : layout.stale_generations()) fs::remove_all(g, ec);
-        fs::remove_all(std::string(config.index_path).append(".stub.tmp"), ec);
+        for (const std::string& g : layout_.stale_generations()) fs::remove_all(g, ec);
+        for (const std::string& g : layout_.foreign_generations())
+            warn(g + ": 索引の世代ディレクトリと同じ名前ですが yosan が作ったものではないため、削除しません", false);
+        if (fs::is_regular_file(fs::symlink_status(config_.index_path + ".stub.tmp", ec)))
+            fs::remove(config_.index_path + ".stub.tmp", ec);
     }
 
-    const BureauDirectory bureaus = config.bureaus_path.empty() ? BureauDirectory{} : BureauDirectory::load(config.bureaus_path);
-    const SheetParser parser(bureaus);
-    const Analyzer analyzer(config.analysis);
-    const DocumentBuilder builder(analyzer, config);
-    const std::string print = fingerprint(config);
-
-    const std::vector<std::string> files = collect_files(opt.inputs, report.missing_inputs);
-    for (const std::string& m : report.missing_inputs) {
-        warn(std::string(m).append(": ファイルもフォルダも見つかりません"));
-        ++report.warnings;
+    void collect_inputs() {
+        inputs_ = collect_files(opt_.inputs);
+        report_.missing_inputs = inputs_.missing;
+        report_.unreadable_inputs = inputs_.unreadable;
+        for (const std::string& m : inputs_.missing) warn(m + ": ファイルもフォルダも見つかりません（中のシートは索引に残します）");
+        for (const std::string& u : inputs_.unreadable) warn(u + ": フォルダを読めません（中のシートは索引に残します）");
+        report_.files = static_cast<int>(inputs_.files.size());
     }
-    report.files = static_cast<int>(files.size());
 
     // The live index: the writer itself for an incremental run, read-only beside the new one for --full.
-    std::optional<IndexWriter> writer;
-    std::optional<Xapian::Database> live;
-    std::string new_dir;
-    if (opt.full) {
-        if (layout.kind != IndexLayout::Kind::missing) live.emplace(layout.path);
-        new_dir = layout.next_generation();
-        writer.emplace(new_dir, builder);
-    } else {
-        writer.emplace(config.index_path, builder);
+    void open_index() {
+        if (opt_.full) {
+            if (layout_.kind != IndexLayout::Kind::missing) live_.emplace(layout_.path);
+            new_dir_ = layout_.next_generation();
+            IndexLayout::create_generation(new_dir_);
+            writer_.emplace(new_dir_, builder_);
+        } else {
+            writer_.emplace(config_.index_path, builder_);
+        }
+        before_ = old_db().get_doccount();
+        if (before_ || !opt_.full) states_ = read_states(old_db());
+        force_ = opt_.full || (before_ > 0 && old_db().get_metadata(std::string(kMetaFingerprint)) != print_);
     }
-    const Xapian::Database& old_db = live ? *live : static_cast<const Xapian::Database&>(writer->database());
-    const Xapian::doccount before = old_db.get_doccount();
-    std::map<std::string, FileState> states = before || !opt.full ? read_states(old_db) : std::map<std::string, FileState>{};
-    const bool force = opt.full || (before > 0 && old_db.get_metadata(std::string(kMetaFingerprint)) != print);
 
-    // Read and hash every file; parse only those that changed. Files are read and parsed on several threads
-    // (SheetParser is thread safe), a chunk at a time; results are merged in sorted order on this thread,
-    // so warnings, ids and progress come out exactly as in a sequential run.
-    struct FileResult {
-        enum class Kind { unreadable, unchanged, parsed, failed } kind = Kind::unreadable;
-        std::string hash;
-        std::uint64_t size = 0;
-        ParseResult parse;
-        std::string error;  // for failed
-    };
-    const auto examine = [&](const std::string& f) {
+    // One file, on a worker thread: read it (regular files only), hash it, and parse it when it changed.
+    // The per-file try: whatever goes wrong with this file's bytes fails this file, never the run.
+    FileResult examine(const std::string& f) const {
         FileResult fr;
-        std::string raw;
-        {
-            std::ifstream in(f, std::ios::binary);
-            std::ostringstream ss;
-            if (in) ss << in.rdbuf();
-            if (!in || in.bad()) return fr;
-            raw = ss.str();
-        }
-        fr.hash = sha256_hex(raw);
-        fr.size = raw.size();
-        const auto old = states.find(f);
-        if (!force && old != states.end() && old->second.sha256 == fr.hash) {
-            fr.kind = FileResult::Kind::unchanged;
-            return fr;
-        }
         try {
-            fr.parse = parser.parse(read_sheet_file(f), f);
+            RegularFile file = read_regular_file(f);
+            fr.hash = sha256_hex(file.bytes);
+            fr.size = file.bytes.size();
+            const auto old = states_.find(f);
+            if (!force_ && old != states_.end() && old->second.sha256 == fr.hash) {
+                fr.kind = FileResult::Kind::unchanged;
+                return fr;
+            }
+            // A changed file written to moments ago may be half copied: its lost tail would delete sheets.
+            // New files are indexed at once (a half-copied new file loses nothing and is completed later).
+            const auto age = std::time(nullptr) - file.modified;
+            if (old != states_.end() && age >= 0 && age < static_cast<std::time_t>(opt_.settle_seconds)) {
+                fr.kind = FileResult::Kind::settling;
+                return fr;
+            }
+            fr.parse = parser_.parse(decode_sheet_text(std::move(file.bytes), f), f);
             fr.kind = fr.parse.sheets.empty() ? FileResult::Kind::failed : FileResult::Kind::parsed;
-            if (fr.parse.sheets.empty()) fr.error = std::string(f).append(":1: シートが見つかりません");
-        } catch (const InputError& e) {
-            fr.kind = FileResult::Kind::failed;
-            fr.error = e.describe();
+            if (fr.parse.sheets.empty()) fr.error = f + ":1: シートが見つかりません";
+        } catch (const std::exception& e) {
+            fr.kind = fr.hash.empty() ? FileResult::Kind::unreadable : FileResult::Kind::failed;
+            fr.error = describe_failure(e, f);
         }
         return fr;
-    };
-    std::map<std::string, ParsedFile> parsed;
-    std::set<std::string> kept;  // files whose sheets stay as they are (unchanged or failed)
-    const std::size_t threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-    const std::size_t chunk = threads * 4;
-    for (std::size_t first = 0; first < files.size(); first += chunk) {
-        progress("読込", first, files.size());
-        const std::size_t last = std::min(files.size(), first + chunk);
-        std::vector<FileResult> results(last - first);
-        std::vector<std::future<void>> workers;
-        for (std::size_t t = 0; t < threads; ++t)
-            workers.push_back(std::async(std::launch::async, [&, t] {
-                for (std::size_t i = first + t; i < last; i += threads) results[i - first] = examine(files[i]);
-            }));
-        for (auto& w : workers) w.get();
-        for (std::size_t i = first; i < last; ++i) {
-            const std::string& f = files[i];
-            FileResult& fr = results[i - first];
-            switch (fr.kind) {
-                case FileResult::Kind::unreadable:
-                    warn(std::string(f).append(": ファイルを読めません（索引の内容はそのまま残します）"));
-                    report.failed_files.push_back(f);
-                    kept.insert(f);
-                    break;
-                case FileResult::Kind::unchanged: {
-                    const auto n = static_cast<int>(states.at(f).ids.size());
-                    kept.insert(f);
-                    report.unchanged += n;
-                    report.sheets += n;
-                    ++report.files_skipped;
+    }
+
+    // Read and hash every file; parse only those that changed. Files are read and parsed on several
+    // threads (SheetParser is thread safe), a chunk at a time; results are merged in sorted order on this
+    // thread, so warnings, ids and progress come out exactly as in a sequential run.
+    void read_and_parse_files() {
+        const std::vector<std::string>& files = inputs_.files;
+        const std::size_t threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+        const std::size_t chunk = threads * 4;
+        for (std::size_t first = 0; first < files.size(); first += chunk) {
+            progress("読込", first, files.size());
+            const std::size_t last = std::min(files.size(), first + chunk);
+            std::vector<FileResult> results(last - first);
+            std::vector<std::future<void>> workers;
+            for (std::size_t t = 0; t < threads; ++t)
+                workers.push_back(std::async(std::launch::async, [&, t] {
+                    for (std::size_t i = first + t; i < last; i += threads) results[i - first] = examine(files[i]);
+                }));
+            for (auto& w : workers) w.get();
+            for (std::size_t i = first; i < last; ++i) merge_result(files[i], results[i - first]);
+        }
+        progress("読込", files.size(), files.size());
+    }
+
+    void merge_result(const std::string& f, FileResult& fr) {
+        switch (fr.kind) {
+            case FileResult::Kind::unreadable:
+                warn(fr.error + "（索引の内容はそのまま残します）");
+                report_.failed_files.push_back(f);
+                kept_.insert(f);
+                break;
+            case FileResult::Kind::unchanged: {
+                const auto n = static_cast<int>(states_.at(f).ids.size());
+                kept_.insert(f);
+                report_.unchanged += n;
+                report_.sheets += n;
+                ++report_.files_skipped;
+                break;
+            }
+            case FileResult::Kind::settling: {
+                // A notice, not a partial run: the next run picks the file up.
+                warn(f + ": 変更されたばかりのため今回は読みません（" + std::to_string(opt_.settle_seconds) +
+                         " 秒待ちます。索引の内容はそのまま残します）",
+                     false);
+                const auto n = static_cast<int>(states_.at(f).ids.size());
+                kept_.insert(f);
+                report_.settling_files.push_back(f);
+                report_.unchanged += n;
+                report_.sheets += n;
+                ++report_.files_skipped;
+                break;
+            }
+            case FileResult::Kind::failed:
+            case FileResult::Kind::parsed: {
+                for (const ParseWarning& w : fr.parse.warnings) warn(w.describe(), w.skipped);  // a notice is not a partial run
+                if (fr.kind == FileResult::Kind::failed) {
+                    warn(fr.error + "（索引の内容はそのまま残します）");
+                    report_.failed_files.push_back(f);
+                    kept_.insert(f);
                     break;
                 }
-                case FileResult::Kind::failed:
-                case FileResult::Kind::parsed: {
-                    for (const ParseWarning& w : fr.parse.warnings) {
-                        warn(w.describe());
-                        if (w.skipped) ++report.warnings;  // a notice (a sheet without a title) is not a partial run
-                    }
-                    if (fr.kind == FileResult::Kind::failed) {
-                        warn(fr.error + "（索引の内容はそのまま残します）");
-                        report.failed_files.push_back(f);
-                        kept.insert(f);
-                        break;
-                    }
-                    report.sheets += static_cast<int>(fr.parse.sheets.size());
-                    ParsedFile& pf = parsed[f];
-                    pf.sheets = std::move(fr.parse.sheets);
-                    pf.state.path = f;
-                    pf.state.sha256 = fr.hash;
-                    pf.state.size = fr.size;
-                    ++report.files_parsed;
-                    break;
-                }
+                report_.sheets += static_cast<int>(fr.parse.sheets.size());
+                ParsedFile& pf = parsed_[f];
+                pf.sheets = std::move(fr.parse.sheets);
+                pf.state.path = f;
+                pf.state.sha256 = fr.hash;
+                pf.state.size = fr.size;
+                ++report_.files_parsed;
+                break;
             }
         }
     }
-    progress("読込", files.size(), files.size());
-    report.warnings += static_cast<int>(report.failed_files.size());
+
+    // Sheets indexed from a folder that could not be read this time, or from a configured path that is
+    // missing (a mount that is down), are not known to be gone: they stay, and count for the guard.
+    void keep_sheets_that_could_not_be_checked() {
+        std::vector<std::string> unchecked = inputs_.unreadable;
+        for (const std::string& m : inputs_.missing) unchecked.push_back(fs::weakly_canonical(m).string());
+        if (unchecked.empty()) return;
+        int files = 0;
+        for (const auto& [path, state] : states_) {
+            if (parsed_.count(path) || kept_.count(path)) continue;
+            for (const std::string& dir : unchecked)
+                if (lies_under(path, dir)) {
+                    kept_.insert(path);
+                    report_.kept_unchecked += static_cast<int>(state.ids.size());
+                    ++files;
+                    break;
+                }
+        }
+        if (files)
+            warn(std::to_string(files) + " ファイルの " + std::to_string(report_.kept_unchecked) +
+                     " 件のシートは、読めないか見つからない場所にあるため削除せずに残しました（不要なら設定や引数から外してください）",
+                 false);  // the unreadable and missing paths themselves were already counted
+    }
 
     // Ids: reserve what stays, then let re-parsed sheets keep their previous ids, then fill in.
-    IdAllocator ids;
-    for (const std::string& f : kept)
-        if (auto s = states.find(f); s != states.end())
-            for (const std::string& id : s->second.ids) ids.reserve(id);
-    static const std::vector<std::string> kNone;
-    for (auto& [f, pf] : parsed) {
-        auto s = states.find(f);
-        ids.keep_previous(pf.sheets, s != states.end() ? s->second.ids : kNone);
-    }
-    std::set<std::string> new_ids;
-    std::vector<const Sheet*> to_put;
-    for (auto& [f, pf] : parsed) {
-        ids.assign_rest(pf.sheets);
-        // The per-sheet check: a sheet whose id and JSON hash are what this file had is left alone.
-        std::map<std::string, std::string> old_hash;
-        if (auto st = states.find(f); st != states.end())
-            for (std::size_t i = 0; i < st->second.sheet_hashes.size(); ++i) old_hash[st->second.ids[i]] = st->second.sheet_hashes[i];
-        for (const Sheet& s : pf.sheets) {
-            const std::string h = sheet_hash(s);
-            pf.state.ids.push_back(s.id);
-            pf.state.sheet_hashes.push_back(h);
-            new_ids.insert(s.id);
-            if (!force) {
-                const auto o = old_hash.find(s.id);
-                if (o != old_hash.end() && o->second == h) {
-                    ++report.unchanged;
-                    continue;
+    void assign_ids() {
+        IdAllocator ids;
+        for (const std::string& f : kept_)
+            if (auto s = states_.find(f); s != states_.end())
+                for (const std::string& id : s->second.ids) ids.reserve(id);
+        static const std::vector<std::string> kNone;
+        for (auto& [f, pf] : parsed_) {
+            auto s = states_.find(f);
+            ids.keep_previous(pf.sheets, s != states_.end() ? s->second.ids : kNone);
+        }
+        for (auto& [f, pf] : parsed_) {
+            ids.assign_rest(pf.sheets);
+            // The per-sheet check: a sheet whose id and JSON hash are what this file had is left alone.
+            std::map<std::string, std::string> old_hash;
+            if (auto st = states_.find(f); st != states_.end())
+                for (std::size_t i = 0; i < st->second.sheet_hashes.size(); ++i) old_hash[st->second.ids[i]] = st->second.sheet_hashes[i];
+            std::vector<const Sheet*>& put = to_put_[f];
+            for (const Sheet& s : pf.sheets) {
+                const std::string h = sheet_hash(s);
+                pf.state.ids.push_back(s.id);
+                pf.state.sheet_hashes.push_back(h);
+                owner_[s.id] = f;
+                if (!force_) {
+                    const auto o = old_hash.find(s.id);
+                    if (o != old_hash.end() && o->second == h) {
+                        ++report_.unchanged;
+                        continue;
+                    }
                 }
+                put.push_back(&s);
             }
-            to_put.push_back(&s);
         }
     }
 
     // What goes: the old ids of re-parsed and vanished files that no sheet took over.
-    std::vector<std::string> gone_files;
-    for (const auto& [path, state] : states)
-        if (!parsed.count(path) && !kept.count(path)) gone_files.push_back(path);
-    std::vector<std::string> deletions;
-    for (const auto& [path, state] : states) {
-        if (kept.count(path)) continue;
-        for (const std::string& id : state.ids)
-            if (!new_ids.count(id) && old_db.term_exists(std::string(schema::kId).append(id))) deletions.push_back(id);
-    }
-    std::sort(deletions.begin(), deletions.end());
-    deletions.erase(std::unique(deletions.begin(), deletions.end()), deletions.end());
-
-    // The mass-delete guard: a missing mount or an emptied folder looks exactly like mass deletion.
-    const double share = before ? static_cast<double>(deletions.size()) / before : 0.0;
-    if (before > 0 && share > opt.max_delete_share && !opt.allow_mass_delete) {
-        report.refused = std::string("索引 ")
-                             .append(std::to_string(before))
-                             .append(" 件のうち ")
-                             .append(std::to_string(deletions.size()))
-                             .append(" 件（")
-                             .append(percent(share))
-                             .append("）を削除することになるため、書き込みませんでした（上限 ")
-                             .append(percent(opt.max_delete_share))
-                             .append("）。フォルダやマウントを確認し、意図どおりなら --allow-mass-delete を付けて実行してください");
-        report.deleted = static_cast<int>(deletions.size());
-        writer.reset();
-        if (opt.full) fs::remove_all(new_dir);
-        report.documents = before;
-        report.index = layout.live_dir;
-        report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        return report;
-    }
-
-    const bool nothing_to_do = !opt.full && !force && parsed.empty() && gone_files.empty();
-    if (!nothing_to_do) {
-        if (!opt.full) writer->begin();
-        const auto indexing = [&](std::size_t done) { progress("索引", done, to_put.size()); };
-        if (opt.full) {
-            // Counted against the live index, so that the summary means the same as an incremental run's.
-            for (const Sheet* s : to_put) {
-                const std::string term = std::string(schema::kId).append(s->id);
-                auto post = old_db.postlist_begin(term);
-                if (post == old_db.postlist_end(term)) ++report.added;
-                else if (old_db.get_document(*post).get_data() == s->to_json().dump()) ++report.unchanged;
-                else ++report.updated;
-            }
-            writer->put(to_put, true, indexing);
-            // Failed files keep their sheets: copy their documents over.
-            for (const std::string& f : kept)
-                if (auto s = states.find(f); s != states.end()) {
-                    for (const std::string& id : s->second.ids) writer->copy_from(old_db, id);
-                    writer->set_file_state(s->second);
-                }
-            report.deleted = static_cast<int>(deletions.size());
-        } else {
-            writer->put(to_put, force, indexing);
-            for (const std::string& id : deletions) writer->remove(id);
-            report.added = writer->stats().added;
-            report.updated = writer->stats().updated;
-            report.unchanged += writer->stats().unchanged;
-            report.deleted = writer->stats().deleted;
+    void plan_deletions() {
+        for (const auto& [path, state] : states_)
+            if (!parsed_.count(path) && !kept_.count(path)) gone_files_.push_back(path);
+        for (const auto& [path, state] : states_) {
+            if (kept_.count(path)) continue;
+            for (const std::string& id : state.ids)
+                if (!owner_.count(id) && old_db().term_exists(terms::boolean(schema::kId, id))) deletions_.push_back(id);
         }
-        for (const auto& [f, pf] : parsed) writer->set_file_state(pf.state);
-        for (const std::string& f : gone_files) writer->erase_file_state(f);
+        std::sort(deletions_.begin(), deletions_.end());
+        deletions_.erase(std::unique(deletions_.begin(), deletions_.end()), deletions_.end());
+    }
+
+    // A file cut short (copied half-way, truncated by a full disk) loses the sheets of its tail silently
+    // otherwise: say so when one file loses many at once.
+    void warn_about_files_that_lost_many_sheets() {
+        for (const auto& [f, pf] : parsed_) {
+            const auto st = states_.find(f);
+            if (st == states_.end()) continue;
+            const std::size_t had = st->second.ids.size(), has = pf.sheets.size();
+            if (has >= had || had - has < 5 || (had - has) * 5 < had) continue;
+            warn(f + ": シートが " + std::to_string(had) + " 件から " + std::to_string(has) +
+                 " 件に減りました。ファイルが途中で切れていないか確認してください");
+        }
+    }
+
+    // The mass-delete guard: a missing mount or an emptied folder looks exactly like mass deletion. Sheets
+    // kept only because their folder could not be read count too: the run cannot vouch for them.
+    bool refuse_mass_deletion() {
+        const std::size_t at_risk = deletions_.size() + static_cast<std::size_t>(report_.kept_unchecked);
+        const double share = before_ ? static_cast<double>(at_risk) / before_ : 0.0;
+        if (before_ == 0 || share <= opt_.max_delete_share || opt_.allow_mass_delete) return false;
+        report_.refused = "索引 " + std::to_string(before_) + " 件のうち " + std::to_string(at_risk) + " 件（" + percent(share) +
+                          "）を削除することになるか、読めない場所にあるため、書き込みませんでした（上限 " +
+                          percent(opt_.max_delete_share) +
+                          "）。フォルダやマウントを確認し、意図どおりなら --allow-mass-delete を付けて実行してください";
+        report_.deleted = static_cast<int>(deletions_.size());
+        writer_.reset();
+        if (opt_.full) fs::remove_all(new_dir_);
+        report_.documents = before_;
+        report_.index = layout_.live_dir;
+        return true;
+    }
+
+    // Builds and writes each file's sheets, one file at a time: a file whose documents cannot be built
+    // (the per-file try) keeps its old sheets and state, and the rest of the run goes on.
+    void write_changes() {
+        const bool nothing_to_do = !opt_.full && !force_ && parsed_.empty() && gone_files_.empty();
+        if (nothing_to_do) {
+            report_.documents = writer_->size();
+            return;
+        }
+        if (!opt_.full) writer_->begin();
+        std::size_t total = 0, done = 0;
+        for (const auto& [f, sheets] : to_put_) total += sheets.size();
+        for (const auto& [f, sheets] : to_put_) {
+            try {
+                writer_->put(sheets, opt_.full || force_, [&](std::size_t n) { progress("索引", done + n, total); });
+            } catch (const std::exception& e) {
+                keep_file_that_failed_to_build(f, e);
+                continue;
+            }
+            done += sheets.size();
+            if (opt_.full) count_against_the_live_index(sheets);
+        }
+        if (opt_.full) {
+            // Files that kept their sheets: copy their documents over.
+            for (const std::string& f : kept_)
+                if (auto s = states_.find(f); s != states_.end()) copy_kept_file(s->second);
+            report_.deleted = static_cast<int>(deletions_.size());
+        } else {
+            for (const std::string& id : deletions_)
+                if (!kept_ids_.count(id)) writer_->remove(id);
+            report_.added = writer_->stats().added;
+            report_.updated = writer_->stats().updated;
+            report_.unchanged += writer_->stats().unchanged;
+            report_.deleted = writer_->stats().deleted;
+        }
+        for (const auto& [f, pf] : parsed_) writer_->set_file_state(pf.state);
+        for (const std::string& f : gone_files_) writer_->erase_file_state(f);
         // After a settings change, a file that failed still has documents built the old way: keep the old
         // fingerprint so that the next run rebuilds again.
-        if (!(force && !opt.full && !report.failed_files.empty())) writer->set_metadata(std::string(kMetaFingerprint), print);
-        writer->commit();
-        report.committed = true;
+        if (!(force_ && !opt_.full && !report_.failed_files.empty())) writer_->set_metadata(std::string(kMetaFingerprint), print_);
+        writer_->set_metadata(std::string(schema::kMetaAnalysis), analysis_);
+        writer_->commit();
+        report_.committed = true;
+        report_.documents = writer_->size();
     }
-    report.documents = writer->size();
-    writer.reset();  // releases Xapian's lock before the switch
-    if (opt.full) {
-        live.reset();
-        layout.switch_to(new_dir);
-        report.index = new_dir;
-    } else {
-        report.index = IndexLayout::inspect(config.index_path).live_dir;
+
+    void keep_file_that_failed_to_build(const std::string& f, const std::exception& e) {
+        warn(describe_failure(e, f) + "（索引の内容はそのまま残します）");
+        report_.failed_files.push_back(f);
+        auto pf = parsed_.find(f);
+        report_.sheets -= static_cast<int>(pf->second.sheets.size());
+        --report_.files_parsed;
+        parsed_.erase(pf);
+        kept_.insert(f);
+        // Its old sheets stay, but not an id another file's sheet took over in this run.
+        const auto st = states_.find(f);
+        if (st == states_.end()) return;
+        FileState keep = st->second;
+        keep.sheet_hashes.clear();
+        std::erase_if(keep.ids, [&](const std::string& id) { return owner_.count(id) && owner_.at(id) != f; });
+        for (const std::string& id : keep.ids) kept_ids_.insert(id);
+        st->second = keep;
+        if (!opt_.full) writer_->set_file_state(keep);
     }
-    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return report;
+
+    void copy_kept_file(const FileState& state) {
+        for (const std::string& id : state.ids)
+            if (const auto o = owner_.find(id); o == owner_.end() || !parsed_.count(o->second)) writer_->copy_from(*live_, id);
+        writer_->set_file_state(state);
+    }
+
+    // --full: counted against the live index, so that the summary means the same as an incremental run's.
+    void count_against_the_live_index(const std::vector<const Sheet*>& sheets) {
+        for (const Sheet* s : sheets) {
+            if (!live_) {
+                ++report_.added;
+                continue;
+            }
+            const std::string term = terms::boolean(schema::kId, s->id);
+            auto post = live_->postlist_begin(term);
+            if (post == live_->postlist_end(term)) ++report_.added;
+            else if (live_->get_document(*post).get_data() == s->to_json().dump()) ++report_.unchanged;
+            else ++report_.updated;
+        }
+    }
+
+    void switch_to_the_new_index() {
+        writer_.reset();  // releases Xapian's lock before the switch
+        if (opt_.full) {
+            live_.reset();
+            layout_.switch_to(new_dir_);
+            report_.index = new_dir_;
+        } else {
+            report_.index = IndexLayout::inspect(config_.index_path).live_dir;
+        }
+    }
+
+    ReindexReport finish() {
+        report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+        return std::move(report_);
+    }
+
+    const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    const Config& config_;
+    const ReindexOptions& opt_;
+    const BureauDirectory bureaus_;
+    const SheetParser parser_;
+    const Analyzer analyzer_;
+    const DocumentBuilder builder_;
+    const std::string analysis_, print_;
+    ReindexReport report_;
+
+    IndexLayout layout_;
+    InputFiles inputs_;
+    std::optional<IndexWriter> writer_;
+    std::optional<Xapian::Database> live_;
+    std::string new_dir_;
+    Xapian::doccount before_ = 0;
+    std::map<std::string, FileState> states_;
+    bool force_ = false;
+
+    std::map<std::string, ParsedFile> parsed_;          // re-parsed files
+    std::set<std::string> kept_;                        // files whose sheets stay as they are
+    std::map<std::string, std::vector<const Sheet*>> to_put_;  // per file: sheets to (re)build
+    std::map<std::string, std::string> owner_;          // id → the re-parsed file whose sheet has it now
+    std::set<std::string> kept_ids_;                    // ids of files that failed while being built
+    std::vector<std::string> gone_files_, deletions_;
+};
+
+// Walks one configured directory without following symlinked folders, recording folders it cannot list.
+void walk(const fs::path& root, InputFiles& out) {
+    std::vector<fs::path> pending{root};
+    while (!pending.empty()) {
+        const fs::path dir = pending.back();
+        pending.pop_back();
+        std::error_code ec;
+        fs::directory_iterator it(dir, ec);
+        if (ec) {
+            out.unreadable.push_back(fs::weakly_canonical(dir).string());
+            continue;
+        }
+        for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+            const fs::path& p = it->path();
+            const std::string name = p.filename().string();
+            if (name.empty() || name[0] == '.') continue;
+            std::error_code ec2;
+            if (fs::is_directory(it->symlink_status(ec2))) pending.push_back(p);
+            // Inside folders only *.txt are sheet files; a README beside them is not.
+            else if (p.extension() == ".txt" && it->is_regular_file(ec2)) out.files.push_back(fs::weakly_canonical(p).string());
+        }
+        // An error half-way through a listing: what was listed is kept, the folder still counts as unread.
+        if (ec) out.unreadable.push_back(fs::weakly_canonical(dir).string());
+    }
 }
+
+}  // namespace
+
+InputFiles collect_files(const std::vector<std::string>& paths) {
+    InputFiles in;
+    for (const std::string& p : paths) {
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) walk(p, in);
+        else if (fs::is_regular_file(p, ec)) in.files.push_back(fs::weakly_canonical(p).string());
+        else in.missing.push_back(p);
+    }
+    std::sort(in.files.begin(), in.files.end());
+    in.files.erase(std::unique(in.files.begin(), in.files.end()), in.files.end());
+    std::sort(in.unreadable.begin(), in.unreadable.end());
+    return in;
+}
+
+ReindexReport reindex(const Config& config, const ReindexOptions& opt) { return Reindex(config, opt).run(); }
 
 int ReindexReport::exit_status() const {
     if (!refused.empty()) return kExitRefused;
-    return failed_files.empty() && missing_inputs.empty() && warnings == 0 ? 0 : 3;
+    return failed_files.empty() && missing_inputs.empty() && unreadable_inputs.empty() && warnings == 0 ? 0 : 3;
 }
 
 std::string ReindexReport::summary() const {
@@ -416,6 +608,9 @@ std::string ReindexReport::to_json() const {
                         {"failed", failed_files.size()},
                         {"failed_files", failed_files},
                         {"missing_inputs", missing_inputs},
+                        {"unreadable_inputs", unreadable_inputs},
+                        {"kept_unchecked", kept_unchecked},
+                        {"settling_files", settling_files},
                         {"warnings", warnings},
                         {"files", files},
                         {"sheets", sheets},

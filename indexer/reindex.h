@@ -11,9 +11,13 @@
 // Full (`--full`): every file is parsed into a new generation database, which then replaces the live one
 // atomically (index_writer.h, "Index layout").
 //
-// Both: a file that cannot be read or parsed keeps the sheets (and state) it had and is reported; a run
-// that would delete more than `max_delete_share` of the index refuses to write anything unless
-// `allow_mass_delete`. The caller holds the RunLock.
+// Both: a file that cannot be read, parsed or built keeps the sheets (and state) it had and is reported
+// (any error while handling one file fails that file, never the run); so do the files under a folder that
+// cannot be listed or a given path that is missing (a mount that is down): sheets are never deleted for
+// a path that could not be read. Only regular files are read (a FIFO never blocks a run). A changed file
+// younger than `settle_seconds` waits for the next run; a file that loses many sheets at once is warned
+// about. A run that would delete more than `max_delete_share` of the index (counting the sheets it
+// could not check) refuses to write anything unless `allow_mass_delete`. The caller holds the RunLock.
 #pragma once
 
 #include <functional>
@@ -29,6 +33,8 @@ struct ReindexOptions {
     bool full = false;
     bool allow_mass_delete = false;
     double max_delete_share = 0.2;
+    // [index] settle_seconds: a changed file modified more recently is left for the next run.
+    unsigned settle_seconds = 60;
     // Called with a phase ("読込" reading, "索引" indexing), the number done and the total.
     std::function<void(const char* phase, std::size_t done, std::size_t total)> progress;
     // Called with each warning for staff ("file:line: message").
@@ -42,6 +48,9 @@ struct ReindexReport {
     int sheets = 0;  // the sheets the readable input files hold (parsed or skipped as unchanged)
     std::vector<std::string> failed_files;  // unreadable or without sheets; they kept their sheets
     std::vector<std::string> missing_inputs;  // configured paths that do not exist
+    std::vector<std::string> unreadable_inputs;  // folders that could not be listed
+    int kept_unchecked = 0;  // sheets kept because their file lies in one of the two above
+    std::vector<std::string> settling_files;  // changed too recently (settle_seconds); they kept their sheets
     int warnings = 0;                         // parse warnings and the above
     bool committed = false;                   // false: nothing changed, or refused
     std::string refused;                      // why nothing was written (mass delete), or empty
@@ -55,9 +64,14 @@ struct ReindexReport {
     std::string to_json() const;  // for monitoring
 };
 
-// Every regular, non-hidden *.txt file under the directories, and every file given directly, sorted and
-// canonical (the sorted order is the order of id assignment). Paths that do not exist go to `missing`.
-std::vector<std::string> collect_files(const std::vector<std::string>& paths, std::vector<std::string>& missing);
+struct InputFiles {
+    // Every regular, non-hidden *.txt file under the directories (symlinked folders are not followed), and
+    // every file given directly, sorted and canonical (the sorted order is the order of id assignment).
+    std::vector<std::string> files;
+    std::vector<std::string> missing;     // given paths that do not exist (as given)
+    std::vector<std::string> unreadable;  // folders that could not be listed (canonical)
+};
+InputFiles collect_files(const std::vector<std::string>& paths);
 
 // Failures throw IndexError / ConfigError / AnalysisError (exit 1); the caller's RunLock throws
 // LockHeldError (exit 4).

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace yosan {
@@ -28,9 +29,22 @@ std::string read_all(int fd) {
 RunLock::RunLock(const std::string& index_path) : path_(lock_path(index_path)) {
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);
-    // O_CLOEXEC: a child process must not inherit (and so prolong) the lock.
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw IndexError(std::string("ロックファイルを作れません: ").append(std::strerror(errno)), path_);
+    // O_CLOEXEC: a child process must not inherit (and so prolong) the lock. O_NOFOLLOW: the holder text is
+    // written into the file, so a symlink put in its place would have us truncate whatever it points at.
+    // O_NONBLOCK: a FIFO in its place would block the open.
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    if (fd_ < 0) {
+        const int err = errno;
+        if (err == ELOOP)
+            throw IndexError("ロックファイルがシンボリックリンクになっています。削除してから実行してください（リンク先には触れていません）", path_);
+        throw IndexError(std::string("ロックファイルを作れません: ").append(std::strerror(err)), path_);
+    }
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd_);
+        fd_ = -1;
+        throw IndexError("ロックファイルが通常のファイルではありません。削除してから実行してください", path_);
+    }
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         const int err = errno;
         std::string holder = read_all(fd_);

@@ -8,6 +8,7 @@
 // Thread safety: a SheetParser is immutable; parse() may be called from several threads.
 #pragma once
 
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,8 +64,19 @@ void assign_ids(std::vector<Sheet*>& sheets);
 // The id a sheet gets when nothing collides with it (assign_ids() adds "-2", "-3" to later twins).
 std::string base_id(const Sheet& sheet);
 
-// Reads a sheet file, refusing empty, binary and non-UTF-8 files with an InputError naming file:line.
-// Strips a UTF-8 BOM and carriage returns.
+// The bytes of a regular file and its modification time. Anything else (a FIFO, a device, a symlink put
+// in the file's place) is refused with an InputError naming the path, without blocking.
+struct RegularFile {
+    std::string bytes;
+    std::time_t modified = 0;
+};
+RegularFile read_regular_file(const std::string& path);
+
+// Checks and cleans the bytes of a sheet file: refuses empty, binary and non-UTF-8 text with an
+// InputError naming path:line; strips a UTF-8 BOM and carriage returns.
+std::string decode_sheet_text(std::string bytes, const std::string& path);
+
+// read_regular_file, then decode_sheet_text.
 std::string read_sheet_file(const std::string& path);
 
 }  // namespace yosan

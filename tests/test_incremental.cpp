@@ -78,6 +78,7 @@ struct Corpus {
         o.full = full;
         o.allow_mass_delete = allow_mass_delete;
         o.max_delete_share = 0.2;
+        o.settle_seconds = 0;  // files written a moment ago are indexed at once
         return reindex(config, o);
     }
     Xapian::Database db() const { return Xapian::Database(index); }
@@ -418,12 +419,16 @@ TEST_CASE("a full rebuild (--full) writes beside the live index and switches ato
         CHECK(IndexLayout::inspect(c.index).live_dir == l1.live_dir);
         CHECK(c.db().get_doccount() == total - static_cast<std::size_t>(r2.deleted));
     }
-    SECTION("leftovers of a killed --full are cleaned up by the next run") {
-        fs::create_directories(c.dir.path() / "index.g7");
+    SECTION("leftovers of a killed --full are cleaned up by the next run; folders that are not ours stay") {
+        IndexLayout::create_generation((c.dir.path() / "index.g7").string());  // as a --full killed at once
         std::ofstream(c.dir.path() / "index.g7" / "junk") << "half written";
+        fs::create_directories(c.dir.path() / "index.g8");  // someone's folder that merely has the name
+        std::ofstream(c.dir.path() / "index.g8" / "precious") << "not an index";
         CHECK(IndexLayout::inspect(c.index).stale_generations().size() == 2);  // g0 (the old directory) and g7
+        CHECK(IndexLayout::inspect(c.index).foreign_generations().size() == 1);
         c.run();
         CHECK_FALSE(fs::exists(c.dir.path() / "index.g7"));
+        CHECK(fs::exists(c.dir.path() / "index.g8" / "precious"));
         CHECK(fs::exists(l1.live_dir));
     }
 }
@@ -475,8 +480,12 @@ TEST_CASE("kill -9 in the middle of a large run leaves the previous index search
     const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
     REQUIRE(::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) == 0);
     // Wait until it has written a few hundred documents (no timing: the progress lines say where it is).
-    for (int i = 0; i < 6000 && test::read_file(log).find("progress: 索引 256/") == std::string::npos; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto indexed = [&] {  // the number in the last "progress: 索引 N/total" line
+        const std::string text = test::read_file(log);
+        const auto at = text.rfind("progress: 索引 ");
+        return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + std::string("progress: 索引 ").size());
+    };
+    for (int i = 0; i < 6000 && indexed() < 200; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);

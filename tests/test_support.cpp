@@ -42,6 +42,7 @@ Config test_config(const std::string& index_path) {
     if (!index_path.empty()) c.index_path = index_path;
     // The user dictionary this build compiled, wherever the build directory is.
     c.analysis.user_dictionary = (fs::path(YOSAN_BINARY_DIR) / "dict" / "user-unidic.dic").string();
+    c.settle_seconds = 0;  // test files are always written a moment before they are indexed
     return c;
 }
 
