@@ -26,6 +26,14 @@ void print_text(const SearchResult& r, const std::string& query, std::ostream& o
     if (!query.empty()) out << "（検索語: " << query << "）";
     out << "  " << static_cast<int>(r.milliseconds * 10) / 10.0 << " ms\n";
     for (const RecognisedFilter& f : r.recognised) out << "  条件として解釈: " << f.text << " → " << f.field << "=" << f.value << "\n";
+    if (r.relaxation.relaxed) {
+        out << "  すべての語を含む資料" << (r.relaxation.complete ? "は " + std::to_string(r.relaxation.complete) + " 件です。" : "はありません。")
+            << "一部の語を含む資料" << (r.relaxation.complete ? "も" : "を") << "表示しています（含まれない場合がある語:";
+        for (const std::string& w : r.relaxation.dropped) out << " " << w;
+        out << "）\n";
+    }
+    if (r.suggestion) out << "  もしかして: " << *r.suggestion << "\n";
+    for (const FilterRemoval& f : r.removable) out << "  条件「" << f.label << "」を外すと " << f.count << " 件\n";
     for (const Hit& h : r.hits) {
         const Sheet& s = h.sheet;
         out << "\n" << h.rank << ". " << s.display_title() << "\n";

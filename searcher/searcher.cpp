@@ -229,35 +229,56 @@ Xapian::Query Searcher::relax(const ParsedQuery& pq, const Filters& filters, Rel
     const Xapian::Query loose = pq.build({}, true);
     const Xapian::doccount complete = count_up_to(filtered(loose, filters), kFew);
     if (complete >= kFew || pq.required.size() < 2) return complete > 0 ? loose : all;
-    // 2. Ask for fewer of the words: sheets with at least k of them, k as large as still finds a few
-    //    sheets and never below half of the words. A word that no sheet has (with the filters) cannot
-    //    help; quoted words, title: words and OR groups stay required. Ranking is BM25 over all the words
-    //    (and the phrases), so sheets with more of them come first, as with Elasticsearch's match query.
+    // 2. Ask for fewer of the words: sheets with k of them, k as large as still finds a few sheets and
+    //    never below half of the words. At one k, the sets of words that are rarest (the most telling:
+    //    ロボット rather than 導入) are taken first, and only as many as it takes to find a few sheets. A
+    //    word that no sheet has (with the filters) cannot help; quoted words, title: words and OR groups
+    //    stay required. Ranking is BM25 over all the words and phrases, so sheets with more of them come
+    //    first, as with Elasticsearch's match query.
     const std::size_t n = pq.required.size();
+    const double docs = std::max<double>(1, db_.get_doccount());
     std::vector<std::size_t> fixed, candidates;
+    std::vector<double> weight(n, 0);
     for (std::size_t i = 0; i < n; ++i) {
-        if (pq.required[i].strict) fixed.push_back(i);
-        else if (count_up_to(filtered(pq.required[i].loose, filters), 1) > 0) candidates.push_back(i);
+        if (pq.required[i].strict) {
+            fixed.push_back(i);
+            continue;
+        }
+        const Xapian::doccount hits = count_up_to(filtered(pq.required[i].loose, filters), db_.get_doccount());
+        if (hits == 0) continue;
+        candidates.push_back(i);
+        weight[i] = std::log(docs / hits) + 1;
     }
     const std::size_t min_keep = std::max<std::size_t>(1, (n + 1) / 2);
-    // C(10, 5) = 252 conjunctions at the most; a query of more content words keeps its strict answer.
+    // C(10, 5) = 252 sets at the most; a query of more content words keeps its strict answer.
     if (candidates.size() > 10 || fixed.size() + candidates.size() < min_keep) return complete > 0 ? loose : all;
     std::optional<Xapian::Query> chosen;
     for (std::size_t k = std::min(fixed.size() + candidates.size(), n - 1); k >= min_keep && k >= fixed.size(); --k) {
         const std::size_t need = k - fixed.size();
-        std::vector<Xapian::Query> alternatives;
+        struct Set {
+            double weight;
+            Xapian::Query query;
+        };
+        std::vector<Set> sets;
         for (unsigned mask = 0; mask < (1u << candidates.size()); ++mask) {
             if (static_cast<std::size_t>(std::popcount(mask)) != need) continue;
             std::vector<Xapian::Query> words;
+            double w = 0;
             for (std::size_t i : fixed) words.push_back(pq.required[i].loose);
             for (std::size_t c = 0; c < candidates.size(); ++c)
-                if (mask & (1u << c)) words.push_back(pq.required[candidates[c]].loose);
-            alternatives.emplace_back(Xapian::Query::OP_AND, words.begin(), words.end());
+                if (mask & (1u << c)) words.push_back(pq.required[candidates[c]].loose), w += weight[candidates[c]];
+            sets.push_back({w, Xapian::Query(Xapian::Query::OP_AND, words.begin(), words.end())});
         }
-        if (alternatives.empty()) continue;
-        const Xapian::Query at_least(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
-        const Xapian::doccount found = count_up_to(filtered(at_least, filters), kFew);
-        if (found > 0) chosen = at_least;
+        std::stable_sort(sets.begin(), sets.end(), [](const Set& a, const Set& b) { return a.weight > b.weight; });
+        std::vector<Xapian::Query> taken;
+        Xapian::doccount found = 0;
+        for (const Set& set : sets) {
+            if (count_up_to(filtered(set.query, filters), 1) == 0) continue;
+            taken.push_back(set.query);
+            found = count_up_to(filtered(Xapian::Query(Xapian::Query::OP_OR, taken.begin(), taken.end()), filters), kFew);
+            if (found >= kFew) break;
+        }
+        if (!taken.empty()) chosen = Xapian::Query(Xapian::Query::OP_OR, taken.begin(), taken.end());
         if (found >= kFew) break;
     }
     if (!chosen) return complete > 0 ? loose : all;  // nothing close enough: an honest answer

@@ -243,6 +243,69 @@
     }
   }
 
+  // When all the words together found nothing, the server answers with the sheets that have most of them
+  // (relaxed): say so, strike the words that were dropped, and offer to insist on each ("…" makes a word
+  // required). A "did you mean" suggestion is a link, never applied by itself.
+  function suggestionLink(data) {
+    if (!data.suggestion) return null;
+    const a = el('a', { href: urlFor({ q: data.suggestion }), class: 'suggestion', text: data.suggestion });
+    a.addEventListener('click', (e) => {
+      if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+      e.preventDefault();
+      update({ q: data.suggestion });
+    });
+    return el('p', { class: 'did-you-mean' }, 'もしかして: ', a);
+  }
+
+  function renderNotice(data, s) {
+    const box = $('notice');
+    box.replaceChildren();
+    if (data.relaxed) {
+      const lead = data.complete_matches > 0
+        ? `すべての語を含む資料は ${data.complete_matches} 件です。一部の語を含む資料も表示しています`
+        : 'すべての語を含む資料はありません。一部の語を含む資料を表示しています';
+      const words = el('p', { class: 'dropped' }, '含まれない場合がある語: ');
+      for (const w of data.dropped_words || []) {
+        const insist = el('button', { type: 'button', class: 'insist', text: '必ず含める', 'aria-label': `「${w}」を必ず含めて検索` });
+        insist.addEventListener('click', () => update({ q: `${s.q} "${w}"` }));
+        words.append(el('s', { class: 'dropped-word', text: w }), insist, ' ');
+      }
+      box.append(el('p', { class: 'relaxed', text: lead }), words);
+    }
+    if (data.total && data.suggestion) box.append(suggestionLink(data));
+    box.hidden = !box.children.length;
+  }
+
+  // Nothing at all: the suggestion, the filters whose removal would give hits (with how many), and tips.
+  function renderZeroHit(data, s) {
+    const section = $('zero-hit');
+    section.hidden = data.total !== 0;
+    if (data.total !== 0) return;
+    const sug = $('zero-hit-suggestion');
+    sug.replaceChildren();
+    const link = suggestionLink(data);
+    if (link) sug.append(link);
+    const box = $('zero-hit-filters');
+    box.replaceChildren();
+    const removals = data.removable_filters || [];
+    if (removals.length) {
+      const list = el('ul', { class: 'removals' });
+      for (const f of removals) {
+        const button = el('button', { type: 'button', class: 'remove-filter', text: `「${f.label}」を外す（${f.count} 件）` });
+        button.addEventListener('click', () => {
+          const typed = (data.recognised_filters || []).find((r) => r.field === f.field);
+          if (Array.isArray(s[f.field]) && s[f.field].includes(f.value)) update({ [f.field]: s[f.field].filter((x) => x !== f.value) });
+          else if (f.field === 'amount_min' || f.field === 'amount_max') {
+            if (s[f.field]) update({ [f.field]: '' });
+            else if (typed) update({ q: s.q.replace(typed.text, ' ').replace(/\s+/g, ' ').trim() });
+          } else if (typed) update({ q: s.q.replace(typed.text, ' ').replace(/\s+/g, ' ').trim() });
+        });
+        list.append(el('li', {}, button));
+      }
+      box.append(el('p', { text: '次の条件を外すと見つかります:' }), list);
+    }
+  }
+
   function renderPager(data, s) {
     const nav = $('pager');
     nav.replaceChildren();
@@ -291,6 +354,8 @@
         : `${where}該当する資料はありません（${ms} ms）`;
       renderFacets(data, s);
       renderChips(data, s);
+      renderNotice(data, s);
+      renderZeroHit(data, s);
       renderHits(data);
       renderPager(data, s);
       document.title = (s.q ? s.q + ' - ' : '') + '予算資料検索';
@@ -299,6 +364,8 @@
       $('status').textContent = '';
       $('error').textContent = e.message;
       $('error').hidden = false;
+      $('notice').hidden = true;
+      $('zero-hit').hidden = true;
       $('results').replaceChildren();
       $('pager').replaceChildren();
     } finally {

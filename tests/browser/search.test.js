@@ -152,6 +152,48 @@ async function main() {
     await page.locator('#chips li.recognised button').first().click();
     await page.waitForFunction(() => new URLSearchParams(location.search).get('q') === '宇宙');
 
+    step('a sentence with a word no sheet has: the relaxed notice, the word struck through, insisting on it');
+    const relaxedQuery = '京都の中小企業の事業承継';
+    const relaxedApi = await api('/api/search?q=' + encodeURIComponent(relaxedQuery));
+    assert.equal(relaxedApi.relaxed, true);
+    assert.deepEqual(relaxedApi.dropped_words, ['京都']);
+    await page.getByLabel('検索語').fill(relaxedQuery);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#notice:not([hidden]) .relaxed');
+    assert.match(await page.textContent('#notice .relaxed'), /すべての語を含む資料はありません。一部の語を含む資料を表示しています/);
+    assert.equal(await page.textContent('#notice s.dropped-word'), '京都');
+    assert.equal(await page.locator('#results li.hit').count(), Math.min(relaxedApi.total, 10));
+    await page.screenshot({ path: path.join(outDir, 'relaxed.png'), fullPage: true });
+    await page.locator('#notice button.insist').first().click();
+    await page.waitForFunction(() => (new URLSearchParams(location.search).get('q') || '').includes('"京都"'));
+
+    step('insisting finds nothing: the zero-hit page with tips, never an empty screen');
+    await page.waitForSelector('#zero-hit:not([hidden])');
+    assert.equal(await page.locator('#results li.hit').count(), 0);
+    assert.ok(await page.locator('#zero-hit .tips li').count() >= 3);
+
+    step('a typo: "did you mean" as a link, followed by hand');
+    await page.getByLabel('検索語').fill('ロボテイクス');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#zero-hit:not([hidden]) .did-you-mean a');
+    assert.equal(await page.textContent('#zero-hit .did-you-mean a'), 'ロボティクス');
+    await page.screenshot({ path: path.join(outDir, 'zero-hit.png'), fullPage: true });
+    await page.locator('#zero-hit .did-you-mean a').click();
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('q') === 'ロボティクス');
+    await page.waitForSelector('#results li.hit');
+    assert.ok(await page.locator('#zero-hit').isHidden());
+
+    step('a filter that empties the answer is offered for removal with its count');
+    const filtered = await api('/api/search?q=' + encodeURIComponent('ロボティクス') + '&kind=' + encodeURIComponent('予備費'));
+    assert.equal(filtered.total, 0);
+    assert.ok(filtered.removable_filters.length >= 1);
+    await page.goto(base + '?q=' + encodeURIComponent('ロボティクス') + '&kind=' + encodeURIComponent('予備費'));
+    await page.waitForSelector('#zero-hit:not([hidden]) button.remove-filter');
+    assert.match(await page.textContent('#zero-hit button.remove-filter'), new RegExp(`（${filtered.removable_filters[0].count} 件）`));
+    await page.locator('#zero-hit button.remove-filter').first().click();
+    await page.waitForFunction(() => !location.search.includes('kind='));
+    await page.waitForFunction((n) => document.querySelector('#status').textContent.includes(`${n} 件`), filtered.removable_filters[0].count);
+
     step('a narrow window');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
