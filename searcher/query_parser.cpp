@@ -397,7 +397,11 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
     add_other_forms(text);
     if (forms.strict.empty()) return std::nullopt;
     // Synonyms from dict/synonyms.tsv, each in all its forms too, so either side of a pair finds the same.
-    for (const std::string& alt : synonyms_.alternatives(analyzer_.normalize(text))) add_other_forms(alt);
+    const std::string norm = analyzer_.normalize(text);
+    std::vector<std::string> alternatives = synonyms_.alternatives(norm);
+    if (all_of_script(norm, is_hiragana))  // ろぼっと stands for ロボット, and so for its synonyms too
+        for (std::string& alt : synonyms_.alternatives(hiragana_to_katakana(norm))) alternatives.push_back(std::move(alt));
+    for (const std::string& alt : alternatives) add_other_forms(alt);
     WordQuery out{any_of(forms.strict), any_of(forms.loose), std::nullopt, forms.near_terms};
     if (!forms.phrases.empty()) out.phrase = any_of(forms.phrases);
     return out;
