@@ -12,18 +12,7 @@ using namespace yosan;
 
 namespace {
 
-struct Queries {
-    Config config = test::test_config(test::corpus_index());
-    Synonyms synonyms = Synonyms::load(config.synonyms_path, test::analyzer());
-    Searcher searcher{config, test::analyzer(), test::bureaus(), synonyms};
-
-    SearchResult run(const std::string& q, Xapian::doccount limit = 10, Filters f = {}) {
-        SearchRequest r;
-        r.query = q;
-        r.limit = limit;
-        r.filters = std::move(f);
-        return searcher.search(r);
-    }
+struct Queries : test::CorpusSearch {
     static std::vector<std::uint32_t> lines(const SearchResult& r) {
         std::vector<std::uint32_t> out;
         for (const Hit& h : r.hits) out.push_back(h.sheet.first_line);

@@ -10,19 +10,7 @@ using namespace yosan;
 
 namespace {
 
-struct Fixture {
-    Config config = test::test_config(test::corpus_index());
-    Synonyms synonyms = Synonyms::load(config.synonyms_path, test::analyzer());
-    Searcher searcher{config, test::analyzer(), test::bureaus(), synonyms};
-
-    SearchResult run(const std::string& q, Xapian::doccount limit = 10, Filters f = {}, SortOrder sort = SortOrder::relevance) {
-        SearchRequest r;
-        r.query = q;
-        r.limit = limit;
-        r.filters = std::move(f);
-        r.sort = sort;
-        return searcher.search(r);
-    }
+struct Fixture : test::CorpusSearch {
     // The first source line of every hit.
     static std::set<std::uint32_t> lines(const SearchResult& r) {
         std::set<std::uint32_t> out;

@@ -104,4 +104,13 @@ std::string binary(const std::string& name) {
     return (fs::path(YOSAN_BINARY_DIR) / dir / name).string();
 }
 
+SearchResult CorpusSearch::run(const std::string& q, Xapian::doccount limit, Filters f, SortOrder sort) {
+    SearchRequest r;
+    r.query = q;
+    r.limit = limit;
+    r.filters = std::move(f);
+    r.sort = sort;
+    return searcher.search(r);
+}
+
 }  // namespace yosan::test

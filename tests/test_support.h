@@ -44,4 +44,13 @@ const std::string& corpus_index();
 int run_command(const std::string& command, std::string* out = nullptr);
 std::string binary(const std::string& name);  // build/indexer/yosan-index, build/searcher/yosan-search
 
+// A Searcher over the corpus index, with a shorthand for one query.
+struct CorpusSearch {
+    Config config = test_config(corpus_index());
+    Synonyms synonyms = Synonyms::load(config.synonyms_path, analyzer());
+    Searcher searcher{config, analyzer(), bureaus(), synonyms};
+
+    SearchResult run(const std::string& q, Xapian::doccount limit = 10, Filters f = {}, SortOrder sort = SortOrder::relevance);
+};
+
 }  // namespace yosan::test

@@ -35,8 +35,9 @@ import sqlite3
 import subprocess
 import unicodedata
 
+from fts5 import TITLE_WEIGHT, Fts5Search
+
 IPADIC = "/var/lib/mecab/dic/ipadic-utf8"
-TITLE_WEIGHT = 5.0
 
 # kuromoji's default stoptags: whole first-level tags, and the few exact tags
 STOP_POS1 = {"助詞", "助動詞", "接続詞", "フィラー", "非言語音"}
@@ -157,7 +158,7 @@ class Analyzer:
         return [t for toks in self.analyse_lines(text.split("\n")) for t in toks]
 
 
-class KuromojiLikeEngine:
+class KuromojiLikeEngine(Fts5Search):
     def __init__(self, name="kuromoji-like"):
         self.name = name
         self.analyzer = Analyzer()
@@ -192,15 +193,6 @@ class KuromojiLikeEngine:
         self.terms[query] = seen
         return " OR ".join('"' + t.replace('"', '""') + '"' for t in seen)
 
-    def search(self, query, limit=10):
-        expr = self.match_expr(query)
-        if not expr:
-            return 0, []
-        total = self.db.execute("SELECT count(*) FROM t WHERE t MATCH ?", (expr,)).fetchone()[0]
-        rows = self.db.execute(
-            f"SELECT id FROM t WHERE t MATCH ? ORDER BY bm25(t, {TITLE_WEIGHT}, 1.0) LIMIT ?",
-            (expr, limit)).fetchall()
-        return total, [r[0] for r in rows]
 
     def note(self, query):
         terms = self.terms.get(query)

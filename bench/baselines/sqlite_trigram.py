@@ -12,14 +12,16 @@ deliberately no LIKE fallback: it is not how the engine searches.
 """
 import sqlite3
 
-TITLE_WEIGHT = 5.0
+from fts5 import TITLE_WEIGHT, Fts5Search
+
+
 
 
 def short_words(query):
     return [w for w in query.split() if len(w) < 3]
 
 
-class SqliteTrigramEngine:
+class SqliteTrigramEngine(Fts5Search):
     def __init__(self, name="sqlite-trigram"):
         self.name = name
         self.db = sqlite3.connect(":memory:")
@@ -36,15 +38,6 @@ class SqliteTrigramEngine:
     def match_expr(query):
         return " ".join('"' + w.replace('"', '""') + '"' for w in query.split())
 
-    def search(self, query, limit=10):
-        expr = self.match_expr(query)
-        if not expr:
-            return 0, []
-        total = self.db.execute("SELECT count(*) FROM t WHERE t MATCH ?", (expr,)).fetchone()[0]
-        rows = self.db.execute(
-            f"SELECT id FROM t WHERE t MATCH ? ORDER BY bm25(t, {TITLE_WEIGHT}, 1.0) LIMIT ?",
-            (expr, limit)).fetchall()
-        return total, [r[0] for r in rows]
 
     def note(self, query):
         sw = short_words(query)
