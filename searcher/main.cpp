@@ -121,6 +121,7 @@ int run_search(int argc, char** argv) {
     req.offset = offset;
     const Synonyms synonyms = Synonyms::load(config.synonyms_path, analyzer);
     Searcher searcher(config, analyzer, directory, synonyms);
+    if (auto mismatch = analysis_mismatch(config, searcher.database())) std::cerr << "yosan-search: 警告: " << *mismatch << "\n";
     SearchResult r = searcher.search(req);
     if (json) std::cout << to_json(r).dump(2) << "\n";
     else print_text(r, req.query, std::cout);

@@ -561,6 +561,13 @@ std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit
     return out;
 }
 
+std::optional<std::string> analysis_mismatch(const Config& config, const Xapian::Database& db) {
+    const std::string stored = db.get_metadata(std::string(schema::kMetaAnalysis));
+    if (stored.empty() || stored == analysis_fingerprint(config)) return std::nullopt;
+    return "索引を作ったときと辞書または文字補正表が異なります。yosan-index --full で索引を作り直してください"
+           "（索引: " + stored + "）";
+}
+
 nlohmann::json hit_json(const Hit& h) {
     nlohmann::json j = h.sheet.to_json();
     j.erase("sections");  // the list shows a snippet; /api/sheets/{id} gives the whole sheet

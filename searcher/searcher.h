@@ -121,6 +121,12 @@ private:
     std::filesystem::file_time_type opened_stub_time_{};
 };
 
+// Whether the index was analysed with the dictionaries and character fixes this process uses: the
+// indexer stores analysis_fingerprint() (core/config.h) at each commit. Another dictionary cuts words
+// differently, so queries would silently stop matching. A message for staff when they differ; nullopt
+// when they agree or the index predates the fingerprint. Throws ConfigError when a dictionary is missing.
+std::optional<std::string> analysis_mismatch(const Config& config, const Xapian::Database& db);
+
 // JSON for programs and the web page (the same content as the text output).
 nlohmann::json to_json(const SearchResult& r);
 nlohmann::json hit_json(const Hit& h);
