@@ -73,6 +73,7 @@ Config Config::load(const std::string& path) {
     c.analysis.char_fixes = load_char_map(c.char_fixes_path);
     c.bureaus_path = resolve(base, t["dict"]["bureaus"].value_or(std::string()));
     c.synonyms_path = resolve(base, t["dict"]["synonyms"].value_or(std::string()));
+    c.assignments_path = resolve(base, t["dict"]["assignments"].value_or(std::string()));
 
     if (auto arr = t["amount"]["buckets"].as_array()) {
         c.buckets.bounds.clear();

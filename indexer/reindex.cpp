@@ -18,6 +18,7 @@
 #include "core/bureaus.h"
 #include "core/error.h"
 #include "core/schema.h"
+#include "indexer/bureau_inference.h"
 #include "indexer/document_builder.h"
 #include "indexer/file_state.h"
 #include "indexer/index_writer.h"
@@ -31,7 +32,7 @@ namespace {
 
 // Bump when the parser or the document builder changes what they produce from the same text: the next run
 // then re-parses and rebuilds everything instead of trusting the file hashes.
-constexpr std::string_view kIndexGeneration = "1";
+constexpr std::string_view kIndexGeneration = "2";
 constexpr std::string_view kMetaFingerprint = "yosan:fingerprint";
 
 std::string slurp(const std::string& path) {
@@ -50,6 +51,7 @@ std::string fingerprint(const Config& c) {
     f.append("|").append(std::to_string(static_cast<int>(c.analysis.dictionary)));
     f.append("|").append(c.analysis.dictionary_path).append("|").append(c.analysis.user_dictionary);
     f.append("|").append(sha256_hex(slurp(c.bureaus_path))).append("|").append(sha256_hex(slurp(c.char_fixes_path)));
+    f.append("|").append(sha256_hex(slurp(c.assignments_path)));  // edited assignments re-parse everything
     f.append("|").append(std::to_string(c.weights.title)).append(",").append(std::to_string(c.weights.purpose));
     f.append(",").append(std::to_string(c.weights.overview)).append(",").append(std::to_string(c.weights.other));
     for (auto b : c.buckets.bounds) f.append("|").append(std::to_string(b));
@@ -84,6 +86,13 @@ struct ParsedFile {
     std::vector<Sheet> sheets;
     FileState state;
 };
+
+std::vector<Sheet*> sheet_pointers(std::map<std::string, ParsedFile>& parsed) {
+    std::vector<Sheet*> out;
+    for (auto& [file, pf] : parsed)
+        for (Sheet& s : pf.sheets) out.push_back(&s);
+    return out;
+}
 
 std::string percent(double share) {
     char buf[32];
@@ -262,6 +271,8 @@ ReindexReport reindex(const Config& config, const ReindexOptions& opt) {
     }
     progress("読込", files.size(), files.size());
     report.warnings += static_cast<int>(report.failed_files.size());
+
+    enrich_run_sheets(sheet_pointers(parsed), config);  // scheme facets, bureaus for sheets naming none
 
     // Ids: reserve what stays, then let re-parsed sheets keep their previous ids, then fill in.
     IdAllocator ids;
