@@ -49,9 +49,24 @@ std::vector<std::string> Synonyms::alternatives(const std::string& w) const {
 // ---------------------------------------------------------------------------------------------------
 // Budget words
 
+// Subsidy rates: 補助率2/3以上, or 2/3以上 alone (a fraction before 以上 is never an amount) → every rate
+// value from that share up, 定額 counting as 10/10. In 「補助率 2/3以上」 the word 補助率 stays text.
+static bool recognise_rate_word(std::string_view w, const std::string& raw, Filters& out, std::vector<RecognisedFilter>& rec) {
+    constexpr std::string_view kRate = "補助率", kAtLeast = "以上";
+    if (w.starts_with(kRate)) w.remove_prefix(kRate.size());
+    if (!w.ends_with(kAtLeast)) return false;
+    const std::string_view rate = w.substr(0, w.size() - kAtLeast.size());
+    const std::optional<double> share = rate_share(rate);
+    if (!share) return false;
+    for (std::string& v : rates_at_least(*share)) out.add("rate", std::move(v));
+    rec.push_back({"rate", std::string(rate) + "以上", raw});
+    return true;
+}
+
 bool recognise_filter_word(const std::string& raw, Filters& out, std::vector<RecognisedFilter>& rec) {
     const std::string w = nfkc(raw);
     std::smatch m;
+    if (recognise_rate_word(w, raw, out, rec)) return true;
     // Amount ranges: 10億円以上, 100億円未満, 5億以下, 1000億超, 10億〜100億円.
     static const std::regex bound_re(R"(^(.+?)(以上|超|以下|未満)$)");
     if (std::regex_match(w, m, bound_re)) {
