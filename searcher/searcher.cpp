@@ -150,7 +150,13 @@ Searcher::Searcher(const Config& config, const Analyzer& analyzer, const BureauD
 }
 
 bool Searcher::reopen() {
-    division_parents_.reset();  // cheap to rebuild (one value stream), and never stale
+    // Every request calls this: the division map is dropped only when a newer index was loaded.
+    const bool changed = reopen_index();
+    if (changed) division_parents_.reset();
+    return changed;
+}
+
+bool Searcher::reopen_index() {
     std::error_code ec;
     if (std::filesystem::is_regular_file(config_.index_path, ec)) {
         const auto t = std::filesystem::last_write_time(config_.index_path, ec);

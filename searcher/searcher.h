@@ -120,7 +120,8 @@ private:
     Snippet make_snippet(const Sheet& sheet, const std::vector<HighlightPattern>& patterns) const;
     // division → the bureau it sits under most often in the index (slot 11), read once per opened index.
     const std::map<std::string, std::string>& division_parents();
-    void add_parents(SearchResult& r);  // FacetValue::parent of the facets that have a parent facet
+    void add_parents(SearchResult& r);
+    bool reopen_index();  // reopen()'s work; reopen() also drops what was read from the old index  // FacetValue::parent of the facets that have a parent facet
 
     const Config& config_;
     const Analyzer& analyzer_;
