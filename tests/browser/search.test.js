@@ -186,6 +186,7 @@ async function main() {
     assert.equal(await page.locator('.timeline-chart rect').count(), tl.series.length);
     assert.equal(await page.locator('.timeline-table tbody tr').count(), tl.sheets.length);
     await page.screenshot({ path: path.join(outDir, 'timeline.png'), fullPage: true });
+    await page.goto(base + '?q=' + encodeURIComponent('宇宙'));  // the next step reloads a results page
 
     step('a narrow window');
     await page.setViewportSize({ width: 390, height: 844 });
