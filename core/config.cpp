@@ -181,6 +181,7 @@ Config Config::load(const std::string& path) {
     c.analysis.char_fixes = load_char_map(c.char_fixes_path);
     c.bureaus_path = resolve(base, dict.string("bureaus", ""));
     c.synonyms_path = resolve(base, dict.string("synonyms", ""));
+    c.assignments_path = resolve(base, dict.string("assignments", ""));
 
     if (const toml::node* n = amount.get("buckets")) {
         const toml::array* arr = n->as_array();

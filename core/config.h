@@ -39,6 +39,7 @@ struct Config {
     AnalyzerOptions analysis;
     std::string bureaus_path;   // dict/bureaus.tsv
     std::string synonyms_path;  // dict/synonyms.tsv
+    std::string assignments_path;  // dict/assignments.tsv: bureaus for sheets that name none (indexer/bureau_inference.h)
     std::string char_fixes_path;  // dict/charmap.tsv
 
     AmountBuckets buckets = AmountBuckets::defaults();

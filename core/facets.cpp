@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/schema.h"
+#include "core/text.h"
 
 namespace yosan {
 
@@ -41,6 +42,35 @@ std::vector<std::string> kind_values(const Sheet& s, const FacetContext&) {
 std::vector<std::string> bucket_values(const Sheet& s, const FacetContext& c) {
     if (!s.amount) return {};
     return {std::to_string(c.config.buckets.bucket_of(*s.amount))};
+}
+
+std::vector<std::string> form_values(const Sheet& s, const FacetContext&) {
+    std::vector<std::string> out;
+    for (const SchemeValue& v : s.scheme.forms) out.push_back(v.value);
+    return out;
+}
+
+std::vector<std::string> rate_values(const Sheet& s, const FacetContext&) {
+    std::vector<std::string> out;
+    for (const SchemeValue& v : s.scheme.rates)
+        if (std::find(out.begin(), out.end(), v.value) == out.end()) out.push_back(v.value);
+    return out;
+}
+
+// Forms are a closed vocabulary (indexer/scheme.h kForms); a typed form is taken as written after NFKC.
+std::optional<std::string> read_form(std::string_view typed, const FacetContext&) {
+    static constexpr std::string_view kKnown[] = {"委託", "補助", "交付金", "出資", "貸付", "基金", "給付"};
+    const std::string t = nfkc(typed);
+    for (std::string_view k : kKnown)
+        if (t == k) return std::string(k);
+    return std::nullopt;
+}
+
+std::optional<std::string> read_rate(std::string_view typed, const FacetContext&) {
+    std::string t = nfkc(typed);
+    if (t == "定額") return t;
+    if (!rate_share(t)) return std::nullopt;
+    return t;
 }
 
 std::optional<std::string> read_organisation(std::string_view typed, const FacetContext& c) {
@@ -82,13 +112,17 @@ constexpr Facet kFacets[] = {
     {"bureau", "局・庁", schema::kBureau, schema::kSlotBureaus, Facet::Order::count_desc, bureau_values,
      read_organisation, plain_label, "局・庁の名前を指定してください"},
     {"division", "課・室", schema::kDivision, schema::kSlotDivisions, Facet::Order::count_desc, division_values,
-     read_organisation, plain_label, "課・室の名前を指定してください"},
+     read_organisation, plain_label, "課・室の名前を指定してください", "bureau"},
     {"year", "年度", schema::kYear, schema::kSlotYear, Facet::Order::value_desc, year_values, read_year, year_label,
      "年度は 2025 か 令和7 の形で指定してください"},
     {"kind", "予算区分", schema::kKind, schema::kSlotKind, Facet::Order::count_desc, kind_values, read_kind,
      plain_label, "予算区分は 当初・補正・予備費・要求 のいずれかです"},
     {"bucket", "金額帯", schema::kBucket, schema::kSlotBucket, Facet::Order::value_asc, bucket_values, read_bucket,
      bucket_label, "金額帯は 0 から始まる番号で指定してください"},
+    {"form", "支出形態", schema::kForm, schema::kSlotForms, Facet::Order::count_desc, form_values, read_form, plain_label,
+     "支出形態は 委託・補助・交付金・出資・貸付・基金・給付 のいずれかです"},
+    {"rate", "補助率", schema::kRate, schema::kSlotRates, Facet::Order::count_desc, rate_values, read_rate, plain_label,
+     "補助率は 1/2, 2/3, 10/10, 定額 のように指定してください"},
 };
 
 const std::vector<std::string> kNone;
@@ -146,6 +180,29 @@ std::vector<std::string_view> split_values(std::string_view s) {
         if (nl == std::string_view::npos) break;
         s.remove_prefix(nl + 1);
     }
+    return out;
+}
+
+std::optional<double> rate_share(std::string_view rate) {
+    if (rate == "定額") return 1.0;
+    const std::size_t slash = rate.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    int n = 0, d = 0;
+    const auto a = std::from_chars(rate.data(), rate.data() + slash, n);
+    const auto b = std::from_chars(rate.data() + slash + 1, rate.data() + rate.size(), d);
+    if (a.ec != std::errc() || a.ptr != rate.data() + slash || b.ec != std::errc() || b.ptr != rate.data() + rate.size() ||
+        n <= 0 || d <= 0 || n > d)
+        return std::nullopt;
+    return static_cast<double>(n) / d;
+}
+
+std::vector<std::string> rates_at_least(double share) {
+    std::vector<std::string> out;
+    for (int d = 1; d <= 12; ++d)
+        for (int n = 1; n <= d; ++n)
+            // Compared with a little slack so that 2/3 counts as at least 2/3 whatever the rounding.
+            if (static_cast<double>(n) / d + 1e-9 >= share) out.push_back(std::to_string(n) + "/" + std::to_string(d));
+    if (1.0 + 1e-9 >= share) out.emplace_back("定額");
     return out;
 }
 

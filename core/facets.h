@@ -51,6 +51,9 @@ struct Facet {
     std::string (*label_of)(std::string_view value, const FacetContext&);
     // The message when read_value refuses (Japanese, for staff).
     std::string_view expected;
+    // The facet whose values nest this one's (division → bureau), or empty. The searcher tells each value
+    // its parent value (core/schema.h slot 11 pairs), the page nests them; filtering stays per facet.
+    std::string_view parent = {};
 };
 
 // The value under which sheets without a value of a facet are counted and filtered.
@@ -81,6 +84,13 @@ struct Filters {
 
 // The stored values of a facet in a document's value slot.
 std::vector<std::string_view> split_values(std::string_view slot_value);
+
+// Subsidy rates as stored ("1/2", "2/3", "10/10", "定額") → their share of the cost; 定額 counts as 10/10.
+// nullopt for anything else.
+std::optional<double> rate_share(std::string_view rate);
+// The stored rate values whose share is at least `share`, from the fractions staff meet (denominators up
+// to 12, as the scheme extractor normalises them) and 定額: the filter that 補助率2/3以上 stands for.
+std::vector<std::string> rates_at_least(double share);
 
 // The Japanese fiscal-year name: 2025 → 令和7年度, 2019 → 令和元年度, 2018 → 平成30年度.
 std::string era_year(int year);

@@ -15,6 +15,8 @@
 //  XG      kanji bigrams of kanji runs (compound     free      XG電池 (positional, own position space)
 //          parts: 電池 inside 蓄電池)
 //  R       katakana reading of kanji words           free      Rハンドウタイ (positional)
+//  XS      spending form (支出形態)                   boolean   XS補助
+//  XP      subsidy rate (補助率)                      boolean   XP2/3
 //
 //  slot  content                                    encoding
 //  ----  -----------------------------------------  ----------------------------------------
@@ -26,6 +28,10 @@
 //  5     divisions, one per line                    UTF-8, '\n'-separated
 //  6     fiscal year, sortable                      Xapian::sortable_serialise
 //  7     source line (first)                        Xapian::sortable_serialise, for a stable order
+//  8     spending forms (支出形態), one per line       UTF-8, '\n'-separated (indexer/scheme.h kForms)
+//  9     subsidy rates (補助率), one per line          "1/2", "2/3", "10/10", "定額", '\n'-separated
+//  10    previous-year amount in yen                Xapian::sortable_serialise (absent: not stated)
+//  11    bureau→division pairs, one per line        "局\t課" (the division facet's parent, core/facets.h)
 //
 // Document data is compact JSON (core/sheet.h, Sheet::to_json).
 #pragma once
@@ -46,6 +52,8 @@ inline constexpr std::string_view kFile = "XF";
 inline constexpr std::string_view kTitle = "S";
 inline constexpr std::string_view kGram = "XG";
 inline constexpr std::string_view kReading = "R";
+inline constexpr std::string_view kForm = "XS";
+inline constexpr std::string_view kRate = "XP";
 
 inline constexpr Xapian::valueno kSlotAmount = 0;
 inline constexpr Xapian::valueno kSlotYear = 1;
@@ -55,6 +63,10 @@ inline constexpr Xapian::valueno kSlotBucket = 4;
 inline constexpr Xapian::valueno kSlotDivisions = 5;
 inline constexpr Xapian::valueno kSlotYearSortable = 6;
 inline constexpr Xapian::valueno kSlotLine = 7;
+inline constexpr Xapian::valueno kSlotForms = 8;
+inline constexpr Xapian::valueno kSlotRates = 9;
+inline constexpr Xapian::valueno kSlotPrevious = 10;
+inline constexpr Xapian::valueno kSlotBureauPairs = 11;
 
 // Position spaces: body words count from 0; kanji bigrams live far above so that a phrase of bigrams can
 // never be satisfied by body positions and vice versa (positions are per term, but keeping them apart
@@ -66,6 +78,6 @@ inline constexpr std::string_view kMetaIndexedAt = "yosan:indexed_at";
 inline constexpr std::string_view kMetaSchema = "yosan:schema";
 // analysis_fingerprint() (core/config.h) of the run that last committed: dictionaries and character fixes.
 inline constexpr std::string_view kMetaAnalysis = "yosan:analysis";
-inline constexpr std::string_view kSchemaVersion = "2";
+inline constexpr std::string_view kSchemaVersion = "3";
 
 }  // namespace yosan::schema

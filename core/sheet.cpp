@@ -46,6 +46,17 @@ nlohmann::json Sheet::to_json() const {
         j["allocations"].push_back({{"year", a.year}, {"kind", a.kind}, {"yen", a.yen}, {"text", a.text}});
     j["bureaus"] = nlohmann::json::array();
     for (const BureauRef& b : bureaus) j["bureaus"].push_back({{"top", b.top}, {"divisions", b.divisions}});
+    if (!bureau_source.empty()) j["bureau_inferred"] = {{"source", bureau_source}, {"reason", bureau_reason}};
+    if (!scheme.empty()) {
+        auto values = [](const std::vector<SchemeValue>& vs) {
+            nlohmann::json a = nlohmann::json::array();
+            for (const SchemeValue& v : vs) a.push_back({{"value", v.value}, {"line", v.line}});
+            return a;
+        };
+        nlohmann::json limits = nlohmann::json::array();
+        for (const SchemeLimit& l : scheme.limits) limits.push_back({{"yen", l.yen}, {"text", l.text}, {"line", l.line}});
+        j["scheme"] = {{"forms", values(scheme.forms)}, {"rates", values(scheme.rates)}, {"limits", limits}};
+    }
     j["sections"] = nlohmann::json::array();
     for (const Section& s : sections)
         j["sections"].push_back({{"key", s.key}, {"title", s.title}, {"text", s.text}, {"line", s.first_line}});
@@ -75,6 +86,16 @@ Sheet Sheet::from_json(const nlohmann::json& j) {
         for (const auto& a : *it) s.allocations.push_back({a.at("year"), a.at("kind"), a.at("yen"), a.at("text")});
     for (const auto& b : j.value("bureaus", nlohmann::json::array()))
         s.bureaus.push_back({b.at("top"), b.at("divisions").get<std::vector<std::string>>()});
+    if (auto it = j.find("bureau_inferred"); it != j.end()) {
+        s.bureau_source = it->value("source", "");
+        s.bureau_reason = it->value("reason", "");
+    }
+    if (auto it = j.find("scheme"); it != j.end()) {
+        for (const auto& v : it->value("forms", nlohmann::json::array())) s.scheme.forms.push_back({v.at("value"), v.at("line")});
+        for (const auto& v : it->value("rates", nlohmann::json::array())) s.scheme.rates.push_back({v.at("value"), v.at("line")});
+        for (const auto& v : it->value("limits", nlohmann::json::array()))
+            s.scheme.limits.push_back({v.at("yen"), v.at("text"), v.at("line")});
+    }
     for (const auto& x : j.value("sections", nlohmann::json::array()))
         s.sections.push_back({x.at("key"), x.at("title"), x.at("text"), x.at("line")});
     const auto& src = j.at("source");

@@ -31,6 +31,28 @@ struct Allocation {
     std::string text;
 };
 
+// The scheme facets of a sheet (indexer/scheme.h extracts them): spending forms, subsidy rates and upper
+// limits, each with the 1-based source line it was read from.
+struct SchemeValue {
+    std::string value;       // a form (委託, 補助, …) or a rate ("1/2", "定額")
+    std::uint32_t line = 0;  // 1-based source line
+    bool operator==(const SchemeValue&) const = default;
+};
+
+struct SchemeLimit {
+    std::int64_t yen = 0;
+    std::string text;        // the amount as written, e.g. "15億円"
+    std::uint32_t line = 0;  // 1-based source line
+    bool operator==(const SchemeLimit&) const = default;
+};
+
+struct SchemeInfo {
+    std::vector<SchemeValue> forms;   // in kForms order
+    std::vector<SchemeValue> rates;   // in order of first appearance
+    std::vector<SchemeLimit> limits;  // in order of first appearance, one per distinct yen amount
+    bool empty() const { return forms.empty() && rates.empty() && limits.empty(); }
+};
+
 struct Sheet {
     std::string id;
     std::string title;   // the full 事業 name; for a sub-project, the sub name
@@ -51,6 +73,12 @@ struct Sheet {
     std::vector<Allocation> allocations;          // cross-ministry sheets
 
     std::vector<BureauRef> bureaus;
+    // How the bureaus were known when the sheet names none (indexer/bureau_inference.h): "" written on the
+    // sheet, "assignment" (dict/assignments.tsv) or "same事業" (another sheet of the same 事業); the reason
+    // is the assignment's reason or the sheet they were taken from.
+    std::string bureau_source;
+    std::string bureau_reason;
+    SchemeInfo scheme;
     std::vector<Section> sections;
 
     std::string file;

@@ -81,6 +81,15 @@ Xapian::Document DocumentBuilder::build(const Sheet& s) const {
     if (s.year) doc.add_value(schema::kSlotYearSortable, Xapian::sortable_serialise(*s.year));
     if (s.amount) doc.add_value(schema::kSlotAmount, Xapian::sortable_serialise(static_cast<double>(*s.amount)));
     doc.add_value(schema::kSlotLine, Xapian::sortable_serialise(s.first_line));
+    // Which bureau each division sits under, so that the searcher can nest the division facet (core/facets.h
+    // Facet::parent) without reading document data.
+    std::string pairs;
+    for (const BureauRef& b : s.bureaus)
+        for (const std::string& d : b.divisions) append_line(pairs, b.top + "\t" + d);
+    if (!pairs.empty()) doc.add_value(schema::kSlotBureauPairs, pairs);
+    // The previous-year amount, for the totals of the matched set (searcher: FacetSpy) without parsing JSON.
+    if (s.previous_amount)
+        doc.add_value(schema::kSlotPrevious, Xapian::sortable_serialise(static_cast<double>(*s.previous_amount)));
 
     // Free text. Each part gets its own stretch of positions, 50 apart, so no phrase spans two parts.
     TermSink sink{doc};

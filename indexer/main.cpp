@@ -28,6 +28,7 @@
 #include "core/error.h"
 #include "indexer/reindex.h"
 #include "indexer/run_lock.h"
+#include "indexer/bureau_inference.h"
 #include "indexer/sheet_parser.h"
 
 namespace po = boost::program_options;
@@ -103,6 +104,9 @@ int dump(const Config& config, const std::vector<std::string>& inputs) {
     std::vector<Sheet*> all;
     for (Sheet& s : sheets) all.push_back(&s);
     assign_ids(all);
+    const InferenceReport inferred = enrich_run_sheets(all, config);
+    std::cerr << "局・庁の記載がない資料 " << inferred.without_bureau << " 件: 割り当て表で " << inferred.by_assignment
+              << " 件、同じ事業の資料から " << inferred.by_same_project << " 件を補い、" << inferred.still_without << " 件は記載なしのまま\n";
     for (const Sheet* s : all) std::cout << s->to_json().dump() << "\n";
     return problems ? 3 : 0;
 }

@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/schema.h"
 #include "core/terms.h"
+#include "indexer/bureau_inference.h"
 #include "indexer/document_builder.h"
 #include "indexer/file_state.h"
 #include "indexer/index_writer.h"
@@ -35,7 +36,7 @@ namespace {
 
 // Bump when the parser or the document builder changes what they produce from the same text: the next run
 // then re-parses and rebuilds everything instead of trusting the file hashes.
-constexpr std::string_view kIndexGeneration = "1";
+constexpr std::string_view kIndexGeneration = "3";
 constexpr std::string_view kMetaFingerprint = "yosan:fingerprint";
 
 std::string slurp(const std::string& path) {
@@ -55,6 +56,7 @@ std::string fingerprint(const Config& c, const std::string& analysis) {
     f.append("|").append(std::to_string(static_cast<int>(c.analysis.dictionary)));
     f.append("|").append(c.analysis.dictionary_path).append("|").append(c.analysis.user_dictionary);
     f.append("|").append(sha256_hex(slurp(c.bureaus_path))).append("|").append(sha256_hex(slurp(c.char_fixes_path)));
+    f.append("|").append(sha256_hex(slurp(c.assignments_path)));  // edited assignments re-parse everything
     f.append("|").append(std::to_string(c.weights.title)).append(",").append(std::to_string(c.weights.purpose));
     f.append(",").append(std::to_string(c.weights.overview)).append(",").append(std::to_string(c.weights.other));
     for (auto b : c.buckets.bounds) f.append("|").append(std::to_string(b));
@@ -123,6 +125,13 @@ struct ParsedFile {
     FileState state;
 };
 
+std::vector<Sheet*> sheet_pointers(std::map<std::string, ParsedFile>& parsed) {
+    std::vector<Sheet*> out;
+    for (auto& [file, pf] : parsed)
+        for (Sheet& s : pf.sheets) out.push_back(&s);
+    return out;
+}
+
 // One run, cut into phases (run() lists them in order). Holds what one phase hands to the next.
 class Reindex {
 public:
@@ -143,6 +152,7 @@ public:
         collect_inputs();
         open_index();
         read_and_parse_files();
+        enrich_run_sheets(sheet_pointers(parsed_), config_);  // scheme facets, bureaus for sheets naming none
         keep_sheets_that_could_not_be_checked();
         assign_ids();
         plan_deletions();

@@ -48,25 +48,7 @@ namespace yosan {
 inline constexpr std::array<std::string_view, 7> kForms = {"委託", "補助", "交付金", "出資", "貸付", "基金", "給付"};
 inline constexpr std::string_view kRateFixed = "定額";
 
-struct SchemeValue {
-    std::string value;       // a kForms entry, or a rate such as "1/2" or "定額"
-    std::uint32_t line = 0;  // 1-based source line
-    bool operator==(const SchemeValue&) const = default;
-};
-
-struct SchemeLimit {
-    std::int64_t yen = 0;
-    std::string text;        // the amount as written, e.g. "15億円"
-    std::uint32_t line = 0;  // 1-based source line
-    bool operator==(const SchemeLimit&) const = default;
-};
-
-struct SchemeInfo {
-    std::vector<SchemeValue> forms;   // in kForms order
-    std::vector<SchemeValue> rates;   // in order of first appearance
-    std::vector<SchemeLimit> limits;  // in order of first appearance, one per distinct yen amount
-    bool empty() const { return forms.empty() && rates.empty() && limits.empty(); }
-};
+// SchemeValue, SchemeLimit and SchemeInfo are defined in core/sheet.h: a sheet carries its scheme.
 
 // The lines of a sheet file, as views into its text (which must outlive this). Build it once per file
 // from the text the parser saw (read_sheet_file()) and pass it for every sheet of that file.

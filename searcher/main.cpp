@@ -3,6 +3,7 @@
 //
 // Exit status: 0 for any answered query (zero hits included); 2 for a usage error; 1 for anything else
 // (a missing index, say).
+#include <charconv>
 #include <iostream>
 
 #include <boost/program_options.hpp>
@@ -12,6 +13,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/facets.h"
+#include "searcher/export.h"
 #include "searcher/search_request.h"
 #include "searcher/searcher.h"
 #include "searcher/server.h"
@@ -20,6 +22,26 @@ namespace po = boost::program_options;
 using namespace yosan;
 
 namespace {
+
+// The totals block: one line per fiscal year × kind (never added across kinds), and the sheets without
+// an amount counted as such.
+void print_totals(const Totals& t, std::ostream& out) {
+    if (t.sheets == 0) return;
+    out << "金額の合計（年度・予算区分ごと）\n";
+    for (const TotalsCell& c : t.cells) {
+        int y = 0;
+        const bool has_year = std::from_chars(c.year.data(), c.year.data() + c.year.size(), y).ec == std::errc();
+        out << "  " << (has_year ? era_year(y) : "年度" + c.year) << " " << (c.kind == kNoValue ? "区分記載なし" : c.kind) << ": "
+            << format_yen(c.yen) << "（" << c.sheets << " 件）";
+        if (c.with_previous) {
+            const std::int64_t d = c.current_of_previous_yen - c.previous_yen;
+            out << "  前年度額の記載がある " << c.with_previous << " 件: 前年度 " << format_yen(c.previous_yen) << " → "
+                << format_yen(c.current_of_previous_yen) << "（" << (d >= 0 ? "+" : "−") << format_yen(d >= 0 ? d : -d) << "）";
+        }
+        out << "\n";
+    }
+    if (t.without_amount) out << "  金額の記載なし: " << t.without_amount << " 件\n";
+}
 
 void print_text(const SearchResult& r, const std::string& query, std::ostream& out) {
     out << r.total << " 件";
@@ -34,6 +56,7 @@ void print_text(const SearchResult& r, const std::string& query, std::ostream& o
     }
     if (r.suggestion) out << "  もしかして: " << *r.suggestion << "\n";
     for (const FilterRemoval& f : r.removable) out << "  条件「" << f.label << "」を外すと " << f.count << " 件\n";
+    print_totals(r.totals, out);
     for (const Hit& h : r.hits) {
         const Sheet& s = h.sheet;
         out << "\n" << h.rank << ". " << s.display_title() << "\n";
@@ -78,6 +101,7 @@ int run_search(int argc, char** argv) {
     std::string config_path, index_path;
     unsigned limit = 10, offset = 0;
     bool json = false;
+    std::string format = "text";
     opts.add_options()
         ("help,h", "show this help")
         ("config,c", po::value(&config_path)->default_value(default_config_path()), "config file (TOML)")
@@ -94,6 +118,7 @@ int run_search(int argc, char** argv) {
         ("limit,n", po::value(&limit), "hits per page (at most 200)")
         ("offset", po::value(&offset), "skip this many hits")
         ("json", po::bool_switch(&json), "print JSON instead of text")
+        ("format", po::value(&format), "text | json | csv (csv: every match, not one page, up to 100,000 rows)")
         ("query", po::value<std::vector<std::string>>()->multitoken(), "query words");
     po::positional_options_description pos;
     pos.add("query", -1);
@@ -122,6 +147,14 @@ int run_search(int argc, char** argv) {
     const Synonyms synonyms = Synonyms::load(config.synonyms_path, analyzer);
     Searcher searcher(config, analyzer, directory, synonyms);
     if (auto mismatch = analysis_mismatch(config, searcher.database())) std::cerr << "yosan-search: 警告: " << *mismatch << "\n";
+    if (format == "csv") {
+        const ExportResult all = export_matches(searcher, req);
+        std::cout << export_csv(all);
+        if (all.truncated()) std::cerr << "yosan-search: " << all.sheets.size() << " 件で打ち切りました（該当 " << all.total << " 件）\n";
+        return 0;
+    }
+    if (format != "text" && format != "json") throw UsageError("--format は text, json, csv のいずれかです: " + format, "--format");
+    json = json || format == "json";
     SearchResult r = searcher.search(req);
     if (json) std::cout << to_json(r).dump(2) << "\n";
     else print_text(r, req.query, std::cout);

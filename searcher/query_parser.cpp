@@ -54,6 +54,20 @@ std::vector<std::string> Synonyms::alternatives(const std::string& w) const {
 
 namespace {
 
+// Subsidy rates: 補助率2/3以上, or 2/3以上 alone (a fraction before 以上 is never an amount) → every rate
+// value from that share up, 定額 counting as 10/10.
+bool recognise_rate_word(std::string_view w, const std::string& raw, Filters& out, std::vector<RecognisedFilter>& rec) {
+    constexpr std::string_view kRate = "補助率", kAtLeast = "以上";
+    if (w.starts_with(kRate)) w.remove_prefix(kRate.size());
+    if (!w.ends_with(kAtLeast)) return false;
+    const std::string_view rate = w.substr(0, w.size() - kAtLeast.size());
+    const std::optional<double> share = rate_share(rate);
+    if (!share) return false;
+    for (std::string& v : rates_at_least(*share)) out.add("rate", std::move(v));
+    rec.push_back({"rate", std::string(rate) + "以上", raw});
+    return true;
+}
+
 bool has_amount_unit(std::string_view s) {
     for (const char* unit : {"円", "億", "万", "千", "兆", "百"})
         if (s.find(unit) != std::string_view::npos) return true;
@@ -82,6 +96,7 @@ bool recognise_filter_word(const std::string& raw, Filters& out, std::vector<Rec
     // Wave dashes (〜, and ～ which NFKC already made ~) and dashes all mean a range.
     for (const char* dash : {"〜", "～", "−", "–", "—"}) replace_all(w, dash, "~");
     if (w.empty() || w.size() > 64) return false;
+    if (recognise_rate_word(w, raw, out, rec)) return true;
     // Amount bounds: 10億円以上, 100億円未満, 5億以下, 1000億超.
     for (const char* op : {"以上", "超", "以下", "未満"}) {
         if (!w.ends_with(op) || w.size() == std::string_view(op).size()) continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -37,26 +38,78 @@ std::string sort_name(SortOrder order) {
 namespace {
 
 // Counts the values of the facets of core/facets.h over every match, in one pass. A slot holds the
-// '\n'-separated values of a multi-valued facet; an empty slot counts under kNoValue.
+// '\n'-separated values of a multi-valued facet; an empty slot counts under kNoValue. The same pass adds up
+// the amounts: slot 0 is read once per match and added to every value the sheet counts under and, for the
+// main pass (`totals`), to its fiscal year × kind cell.
 class FacetSpy : public Xapian::MatchSpy {
 public:
-    explicit FacetSpy(std::vector<const Facet*> counted) : facets_(std::move(counted)), counts_(facets_.size()) {}
+    FacetSpy(std::vector<const Facet*> counted, bool totals)
+        : facets_(std::move(counted)), counts_(facets_.size()), with_totals_(totals) {}
     void operator()(const Xapian::Document& doc, double) override {
+        const std::string amount = doc.get_value(schema::kSlotAmount);
+        const std::int64_t yen = amount.empty() ? 0 : std::llround(Xapian::sortable_unserialise(amount));
+        // Year and kind are read once, for their facets and for the totals alike.
+        std::string year, kind;
+        if (with_totals_) year = doc.get_value(schema::kSlotYear), kind = doc.get_value(schema::kSlotKind);
         for (std::size_t i = 0; i < facets_.size(); ++i) {
-            const std::string v = doc.get_value(facets_[i]->slot);
+            const Xapian::valueno slot = facets_[i]->slot;
+            const std::string v = !with_totals_ ? doc.get_value(slot) : slot == schema::kSlotYear ? year
+                                  : slot == schema::kSlotKind                                   ? kind
+                                                                                                 : doc.get_value(slot);
             if (v.empty()) {
-                ++counts_[i][std::string(kNoValue)];
+                add(counts_[i][std::string(kNoValue)], yen);
                 continue;
             }
-            for (std::string_view one : split_values(v)) ++counts_[i][std::string(one)];
+            for (std::string_view one : split_values(v)) add(counts_[i][std::string(one)], yen);
+        }
+        if (!with_totals_) return;
+        ++totals_.sheets;
+        if (amount.empty()) {
+            ++totals_.without_amount;
+            return;
+        }
+        TotalsCell& c = cells_[{year.empty() ? std::string(kNoValue) : year, kind.empty() ? std::string(kNoValue) : kind}];
+        ++c.sheets;
+        c.yen += yen;
+        if (const std::string prev = doc.get_value(schema::kSlotPrevious); !prev.empty()) {
+            ++c.with_previous;
+            c.previous_yen += std::llround(Xapian::sortable_unserialise(prev));
+            c.current_of_previous_yen += yen;
         }
     }
     std::string name() const override { return "yosan.FacetSpy"; }
-    const std::map<std::string, Xapian::doccount>& counts(std::size_t i) const { return counts_[i]; }
+    const std::map<std::string, FacetTally>& counts(std::size_t i) const { return counts_[i]; }
+    // The totals, cells ordered newest year first, then 当初, 補正, 予備費, 要求, then anything else.
+    Totals totals() const {
+        Totals t = totals_;
+        for (const auto& [key, cell] : cells_) {
+            t.cells.push_back(cell);
+            t.cells.back().year = key.first;
+            t.cells.back().kind = key.second;
+        }
+        static constexpr std::string_view order[] = {"当初", "補正", "予備費", "要求"};
+        const auto rank = [](const std::string& k) {
+            return static_cast<int>(std::find(std::begin(order), std::end(order), k) - std::begin(order));
+        };
+        std::stable_sort(t.cells.begin(), t.cells.end(), [&](const TotalsCell& a, const TotalsCell& b) {
+            const bool an = a.year == kNoValue, bn = b.year == kNoValue;  // 記載なし last
+            if (an != bn) return bn;
+            if (a.year != b.year) return a.year > b.year;
+            return rank(a.kind) < rank(b.kind);
+        });
+        return t;
+    }
 
 private:
+    static void add(FacetTally& t, std::int64_t yen) {
+        ++t.count;
+        t.yen += yen;
+    }
     std::vector<const Facet*> facets_;
-    std::vector<std::map<std::string, Xapian::doccount>> counts_;
+    std::vector<std::map<std::string, FacetTally>> counts_;
+    bool with_totals_;
+    Totals totals_;
+    std::map<std::pair<std::string, std::string>, TotalsCell> cells_;
 };
 
 std::string html_escape(std::string_view s) {
@@ -99,6 +152,13 @@ Searcher::Searcher(const Config& config, const Analyzer& analyzer, const BureauD
 }
 
 bool Searcher::reopen() {
+    // Every request calls this: the division map is dropped only when a newer index was loaded.
+    const bool changed = reopen_index();
+    if (changed) division_parents_.reset();
+    return changed;
+}
+
+bool Searcher::reopen_index() {
     std::error_code ec;
     if (std::filesystem::is_regular_file(config_.index_path, ec)) {
         const auto t = std::filesystem::last_write_time(config_.index_path, ec);
@@ -118,6 +178,35 @@ bool Searcher::reopen() {
     }
 }
 
+void Searcher::add_parents(SearchResult& r) {
+    for (const Facet& f : facets()) {
+        if (f.parent.empty()) continue;
+        auto it = r.facets.find(std::string(f.name));
+        if (it == r.facets.end()) continue;
+        const auto& parents = division_parents();
+        for (FacetValue& v : it->second)
+            if (auto p = parents.find(v.value); p != parents.end()) v.parent = p->second;
+    }
+}
+
+const std::map<std::string, std::string>& Searcher::division_parents() {
+    if (division_parents_) return *division_parents_;
+    std::map<std::string, std::map<std::string, int>> seen;
+    for (auto it = db_.valuestream_begin(schema::kSlotBureauPairs); it != db_.valuestream_end(schema::kSlotBureauPairs); ++it) {
+        const std::string pairs = *it;  // split_values() returns views into it
+        for (std::string_view pair : split_values(pairs)) {
+            const std::size_t tab = pair.find('\t');
+            if (tab == std::string_view::npos || tab == 0) continue;  // a division without a bureau nests nowhere
+            ++seen[std::string(pair.substr(tab + 1))][std::string(pair.substr(0, tab))];
+        }
+    }
+    std::map<std::string, std::string> out;
+    for (const auto& [division, tops] : seen)
+        out[division] = std::max_element(tops.begin(), tops.end(), [](const auto& a, const auto& b) { return a.second < b.second; })->first;
+    division_parents_ = std::move(out);
+    return *division_parents_;
+}
+
 Xapian::Query Searcher::filter_query(const Filters& f) const {
     std::vector<Xapian::Query> parts;
     for (const Facet& facet : facets()) {
@@ -134,25 +223,20 @@ Xapian::Query Searcher::filter_query(const Filters& f) const {
     return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());  // AND across facets
 }
 
-SearchResult Searcher::search(const SearchRequest& req) {
-    const auto started = std::chrono::steady_clock::now();
-    if (req.limit > SearchRequest::kMaxLimit)
-        throw UsageError("1 ページの件数は " + std::to_string(SearchRequest::kMaxLimit) + " 件までです", "limit");
-    ParsedQuery pq = parser_.parse(req.query, db_);
-    SearchResult r;
-    r.recognised = pq.recognised;
-    r.applied = req.filters;
-    r.applied.merge(pq.filters);
+Searcher::Plan Searcher::make_plan(const SearchRequest& req, Relaxation& relaxation) {
+    Plan plan{parser_.parse(req.query, db_), req.filters, Xapian::Query()};
+    plan.applied.merge(plan.parsed.filters);
+    plan.text = relax(plan.parsed, plan.applied, relaxation);
+    return plan;
+}
 
-    const Xapian::Query text = relax(pq, r.applied, r.relaxation);
-    Xapian::Enquire enquire(db_);
-    enquire.set_query(filtered(text, r.applied));
+void Searcher::prepare(Xapian::Enquire& enquire, Xapian::MultiValueKeyMaker& keys, const Plan& plan, SortOrder sort) const {
+    enquire.set_query(filtered(plan.text, plan.applied));
     enquire.set_weighting_scheme(Xapian::BM25Weight(config_.bm25_k1, 0, 1, config_.bm25_b, 0.5));
-    Xapian::MultiValueKeyMaker keys;
     const std::string high = Xapian::sortable_serialise(1e300), low = Xapian::sortable_serialise(-1);
-    switch (req.sort) {
+    switch (sort) {
         case SortOrder::relevance:
-            if (!pq.has_text) {  // browsing: the order of the source, which groups related sheets
+            if (!plan.parsed.has_text) {  // browsing: the order of the source, which groups related sheets
                 keys.add_value(schema::kSlotLine);
                 enquire.set_sort_by_key(&keys, false);
             }
@@ -162,17 +246,33 @@ SearchResult Searcher::search(const SearchRequest& req) {
         case SortOrder::year_desc: keys.add_value(schema::kSlotYearSortable, true, low); break;
         case SortOrder::year_asc: keys.add_value(schema::kSlotYearSortable, false, high); break;
     }
-    if (req.sort != SortOrder::relevance) enquire.set_sort_by_key_then_relevance(&keys, false);
+    if (sort != SortOrder::relevance) enquire.set_sort_by_key_then_relevance(&keys, false);
+}
+
+SearchResult Searcher::search(const SearchRequest& req) {
+    const auto started = std::chrono::steady_clock::now();
+    if (req.limit > SearchRequest::kMaxLimit)
+        throw UsageError("1 ページの件数は " + std::to_string(SearchRequest::kMaxLimit) + " 件までです", "limit");
+    SearchResult r;
+    const Plan plan = make_plan(req, r.relaxation);
+    const ParsedQuery& pq = plan.parsed;
+    const Xapian::Query& text = plan.text;
+    r.recognised = pq.recognised;
+    r.applied = plan.applied;
+    Xapian::Enquire enquire(db_);
+    Xapian::MultiValueKeyMaker keys;
+    prepare(enquire, keys, plan, req.sort);
 
     // Facets without a selected value are counted over the matches themselves, in the same pass.
     std::vector<const Facet*> unselected;
     for (const Facet& f : facets())
         if (r.applied.of(f.name).empty()) unselected.push_back(&f);
-    FacetSpy spy(unselected);
+    FacetSpy spy(unselected, true);
     enquire.add_matchspy(&spy);
     // check_at_least = every document: the total and the facet counts are exact, not estimates.
     Xapian::MSet mset = enquire.get_mset(req.offset, req.limit, db_.get_doccount());
     r.total = mset.get_matches_estimated();
+    r.totals = spy.totals();
     for (std::size_t i = 0; i < unselected.size(); ++i) r.facets[std::string(unselected[i]->name)] = facet_values(*unselected[i], spy.counts(i), {});
     // A facet with a selected value is counted as if it were not filtered (OR within a facet, AND across
     // facets), so that a second value can be added: one more pass each, without fetching any hit.
@@ -182,11 +282,18 @@ SearchResult Searcher::search(const SearchRequest& req) {
         Xapian::Enquire other(db_);
         other.set_query(filtered(text, r.applied.without(f.name)));
         other.set_weighting_scheme(Xapian::BoolWeight());
-        FacetSpy one({&f});
+        FacetSpy one({&f}, false);
         other.add_matchspy(&one);
         other.get_mset(0, 0, db_.get_doccount());
         r.facets[std::string(f.name)] = facet_values(f, one.counts(0), selected);
+        // A budget word can stand for many values (補助率2/3以上: every rate from 2/3 up); only those in
+        // the index, or typed by hand, get a row.
+        std::erase_if(r.facets[std::string(f.name)], [&](const FacetValue& v) {
+            const auto& asked = req.filters.of(f.name);
+            return v.count == 0 && std::find(asked.begin(), asked.end(), v.value) == asked.end();
+        });
     }
+    add_parents(r);
 
     int rank = static_cast<int>(req.offset);
     for (auto it = mset.begin(); it != mset.end(); ++it) {
@@ -350,14 +457,15 @@ Xapian::Query Searcher::filtered(const Xapian::Query& query, const Filters& filt
     return Xapian::Query(Xapian::Query::OP_FILTER, query, filter_query(filters));
 }
 
-std::vector<FacetValue> Searcher::facet_values(const Facet& facet, const std::map<std::string, Xapian::doccount>& counts,
+std::vector<FacetValue> Searcher::facet_values(const Facet& facet, const std::map<std::string, FacetTally>& counts,
                                                const std::vector<std::string>& selected) const {
     const FacetContext context{config_, bureaus_};
     std::vector<FacetValue> out;
     std::optional<FacetValue> none;
     const auto is_selected = [&](const std::string& v) { return std::find(selected.begin(), selected.end(), v) != selected.end(); };
-    for (const auto& [value, count] : counts) {
-        FacetValue v{value, value == kNoValue ? std::string(kNoValue) : facet.label_of(value, context), count, is_selected(value)};
+    for (const auto& [value, tally] : counts) {
+        FacetValue v{value, value == kNoValue ? std::string(kNoValue) : facet.label_of(value, context), tally.count,
+                     is_selected(value), tally.yen, {}};
         if (value == kNoValue) none = std::move(v);
         else out.push_back(std::move(v));
     }
@@ -371,7 +479,7 @@ std::vector<FacetValue> Searcher::facet_values(const Facet& facet, const std::ma
     if (none) out.push_back(std::move(*none));  // 記載なし last, whatever the order
     // A selected value that no longer matches anything still gets a row, so that it can be cleared.
     for (const std::string& v : selected)
-        if (!counts.contains(v)) out.push_back({v, v == kNoValue ? std::string(kNoValue) : facet.label_of(v, context), 0, true});
+        if (!counts.contains(v)) out.push_back({v, v == kNoValue ? std::string(kNoValue) : facet.label_of(v, context), 0, true, 0, {}});
     return out;
 }
 
@@ -577,6 +685,37 @@ nlohmann::json hit_json(const Hit& h) {
     return j;
 }
 
+nlohmann::json facet_value_json(const FacetValue& v) {
+    nlohmann::json j = {{"value", v.value}, {"label", v.label}, {"count", v.count}, {"selected", v.selected}, {"amount_yen", v.amount_yen}};
+    if (!v.parent.empty()) j["parent"] = v.parent;
+    return j;
+}
+
+nlohmann::json totals_json(const Totals& t) {
+    nlohmann::json j = {{"sheets", t.sheets}, {"with_amount", t.sheets - t.without_amount}, {"without_amount", t.without_amount}};
+    j["by_year_kind"] = nlohmann::json::array();
+    for (const TotalsCell& c : t.cells) {
+        nlohmann::json cell = {{"year", c.year}, {"kind", c.kind}, {"sheets", c.sheets}, {"amount_yen", c.yen}};
+        int y = 0;
+        if (std::from_chars(c.year.data(), c.year.data() + c.year.size(), y).ec == std::errc()) {
+            cell["year"] = y;
+            cell["year_label"] = era_year(y);
+        } else {
+            cell["year"] = nullptr;
+            cell["year_label"] = std::string(kNoValue);
+        }
+        if (c.kind == kNoValue) cell["kind"] = nullptr;
+        if (c.with_previous) {
+            cell["previous"] = {{"sheets", c.with_previous},
+                                {"previous_yen", c.previous_yen},
+                                {"amount_yen", c.current_of_previous_yen},
+                                {"change_yen", c.current_of_previous_yen - c.previous_yen}};
+        }
+        j["by_year_kind"].push_back(std::move(cell));
+    }
+    return j;
+}
+
 nlohmann::json to_json(const SearchResult& r) {
     nlohmann::json j;
     j["total"] = r.total;
@@ -587,12 +726,13 @@ nlohmann::json to_json(const SearchResult& r) {
     j["facets"] = nlohmann::json::object();
     j["facet_list"] = nlohmann::json::array();
     for (const Facet& f : facets()) {
-        j["facet_list"].push_back({{"name", f.name}, {"label", f.label}});
+        j["facet_list"].push_back({{"name", f.name}, {"label", f.label}, {"parent", f.parent}});
         auto& arr = j["facets"][std::string(f.name)] = nlohmann::json::array();
         if (auto it = r.facets.find(std::string(f.name)); it != r.facets.end())
             for (const FacetValue& v : it->second)
-                arr.push_back({{"value", v.value}, {"label", v.label}, {"count", v.count}, {"selected", v.selected}});
+                arr.push_back(facet_value_json(v));
     }
+    j["totals"] = totals_json(r.totals);
     j["recognised_filters"] = nlohmann::json::array();
     for (const RecognisedFilter& f : r.recognised) j["recognised_filters"].push_back({{"field", f.field}, {"value", f.value}, {"text", f.text}});
     nlohmann::json applied = nlohmann::json::object();

@@ -50,6 +50,35 @@ struct FacetValue {
     std::string label;
     Xapian::doccount count = 0;
     bool selected = false;
+    // The stated amounts of the counted sheets added up (sheets without an amount add nothing). Kinds are
+    // mixed here unless the kind facet is filtered: it says where the money is, Totals says how much.
+    std::int64_t amount_yen = 0;
+    std::string parent;  // for a facet with a parent facet (division → bureau): the value it nests under
+};
+
+// What the facet pass gathers per value: sheets and their stated amounts added up.
+struct FacetTally {
+    Xapian::doccount count = 0;
+    std::int64_t yen = 0;
+};
+
+// Amounts of the whole matched set, by fiscal year × kind: 当初, 補正, 予備費 and 要求 are different
+// budgets and are never added together.
+struct TotalsCell {
+    std::string year;  // "2025", or kNoValue
+    std::string kind;  // "当初" …, or kNoValue
+    Xapian::doccount sheets = 0;  // sheets with an amount
+    std::int64_t yen = 0;
+    // Sheets that also state last year's amount: how many, that amount, and their amount this year, so the
+    // change compares like with like.
+    Xapian::doccount with_previous = 0;
+    std::int64_t previous_yen = 0;
+    std::int64_t current_of_previous_yen = 0;
+};
+struct Totals {
+    Xapian::doccount sheets = 0;          // every match
+    Xapian::doccount without_amount = 0;  // shown as such, never as 0 yen
+    std::vector<TotalsCell> cells;        // newest year first, then 当初, 補正, 予備費, 要求
 };
 
 // How the query was answered when all its words together matched nothing (searcher.cpp, relax()).
@@ -74,6 +103,7 @@ struct SearchResult {
     // Per facet of core/facets.h, by name. A facet with a selected value is counted without its own filter
     // (OR within a facet, AND across facets), so that its other values show what adding them would give.
     std::map<std::string, std::vector<FacetValue>> facets;
+    Totals totals;
     std::vector<RecognisedFilter> recognised;
     Filters applied;  // request filters merged with the recognised ones
     Relaxation relaxation;
@@ -98,10 +128,24 @@ public:
     // something newer was loaded.
     bool reopen();
     Xapian::Database& database() { return db_; }
+    // For searcher/export.cpp (defined there): every match of the request, its paging ignored, up to
+    // `cap` sheets, and how many match in all; the sheets whose indexed title holds `name` as a phrase.
+    std::vector<Sheet> all_matches(const SearchRequest& request, Xapian::doccount cap, Xapian::doccount& total);
+    std::vector<Sheet> title_phrase_sheets(const std::string& name, Xapian::doccount limit);
 
 private:
     Xapian::Query filter_query(const Filters& f) const;
     Xapian::Query filtered(const Xapian::Query& query, const Filters& filters) const;
+    // What a request asks for: the parsed query, the filters (typed and recognised), and the query to
+    // answer with (relaxed when need be). Shared by search() and all_matches(), so an export is the search.
+    struct Plan {
+        ParsedQuery parsed;
+        Filters applied;
+        Xapian::Query text;
+    };
+    Plan make_plan(const SearchRequest& req, Relaxation& relaxation);
+    // The query, the weighting and the order of the request on `enquire` (`keys` must outlive it).
+    void prepare(Xapian::Enquire& enquire, Xapian::MultiValueKeyMaker& keys, const Plan& plan, SortOrder sort) const;
     bool matches_any(const Xapian::Query& query) const;
     Xapian::doccount count_up_to(const Xapian::Query& query, Xapian::doccount enough) const;
     // The query to answer with: all words; or, when they match nothing together, their words loosened, or
@@ -109,9 +153,13 @@ private:
     Xapian::Query relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out) const;
     std::optional<std::string> suggest(const std::string& query, const ParsedQuery& pq) const;
     std::vector<FilterRemoval> removable_filters(const Xapian::Query& query, const Filters& filters) const;
-    std::vector<FacetValue> facet_values(const Facet& facet, const std::map<std::string, Xapian::doccount>& counts,
+    std::vector<FacetValue> facet_values(const Facet& facet, const std::map<std::string, FacetTally>& counts,
                                          const std::vector<std::string>& selected) const;
     Snippet make_snippet(const Sheet& sheet, const std::vector<HighlightPattern>& patterns) const;
+    // division → the bureau it sits under most often in the index (slot 11), read once per opened index.
+    const std::map<std::string, std::string>& division_parents();
+    void add_parents(SearchResult& r);
+    bool reopen_index();  // reopen()'s work; reopen() also drops what was read from the old index  // FacetValue::parent of the facets that have a parent facet
 
     const Config& config_;
     const Analyzer& analyzer_;
@@ -119,6 +167,7 @@ private:
     QueryParser parser_;
     Xapian::Database db_;
     std::filesystem::file_time_type opened_stub_time_{};
+    std::optional<std::map<std::string, std::string>> division_parents_;  // reset by reopen()
 };
 
 // Whether the index was analysed with the dictionaries and character fixes this process uses: the
@@ -130,5 +179,7 @@ std::optional<std::string> analysis_mismatch(const Config& config, const Xapian:
 // JSON for programs and the web page (the same content as the text output).
 nlohmann::json to_json(const SearchResult& r);
 nlohmann::json hit_json(const Hit& h);
+nlohmann::json totals_json(const Totals& t);
+nlohmann::json facet_value_json(const FacetValue& v);
 
 }  // namespace yosan

@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "core/schema.h"
 #include "core/text.h"
+#include "searcher/export.h"
 #include "searcher/http_assets.h"
 #include "searcher/response_cache.h"
 #include "searcher/search_request.h"
@@ -204,6 +205,8 @@ struct HttpServer::Impl {
     void handle_sheet(const httplib::Request& req, const std::string& id, httplib::Response& res);
     void handle_similar(const httplib::Request& req, const std::string& id, httplib::Response& res);
     void handle_health(httplib::Response& res);
+    void handle_timeline(const httplib::Request& req, const std::string& id, httplib::Response& res);
+    void handle_search_csv(const httplib::Request& req, httplib::Response& res);
     void handle_static(const std::string& name, httplib::Response& res);
 
     Config config;
@@ -297,6 +300,29 @@ void HttpServer::Impl::handle_similar(const httplib::Request& req, const std::st
     });
 }
 
+void HttpServer::Impl::handle_timeline(const httplib::Request& req, const std::string& id, httplib::Response& res) {
+    answer(req, res, [&](Searcher& s) {
+        std::optional<Timeline> t = timeline(s, id);
+        if (!t) throw HttpError(404, "その ID の資料はありません", clip(id, 64));
+        json j = timeline_json(*t);
+        j["id"] = id;
+        return j;
+    });
+}
+
+// The whole matched set as CSV (searcher/export.h), not cached: it can be large and is asked for rarely.
+void HttpServer::Impl::handle_search_csv(const httplib::Request& req, httplib::Response& res) {
+    const SearchRequest request = read_search_request(req.params, FacetContext{config, bureaus});
+    const ExportResult r = with_searcher(pool, [&](Searcher& s) { return export_matches(s, request); });
+    res.status = 200;
+    res.set_content(export_csv(r), "text/csv; charset=utf-8");
+    res.set_header("Content-Disposition", "attachment; filename=\"yosan-search.csv\"");
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Yosan-Total", std::to_string(r.total));
+    res.set_header("X-Yosan-Rows", std::to_string(r.sheets.size()));
+    if (r.truncated()) res.set_header("X-Yosan-Truncated", std::to_string(kMaxExportRows));
+}
+
 void HttpServer::Impl::handle_health(httplib::Response& res) {
     json out = with_searcher(pool, [&](Searcher& s) {
         Xapian::Database& db = s.database();
@@ -344,6 +370,12 @@ void HttpServer::Impl::routes() {
     // Read-only: only GET (and HEAD, which httplib answers from the GET routes) is routed at all.
     http.Get("/api/search", [this](const httplib::Request& req, httplib::Response& res) {
         guarded(req, res, [&] { handle_search(req, res); });
+    });
+    http.Get(R"(/api/search\.csv)", [this](const httplib::Request& req, httplib::Response& res) {
+        guarded(req, res, [&] { handle_search_csv(req, res); });
+    });
+    http.Get(R"(/api/sheets/([^/]+)/timeline)", [this](const httplib::Request& req, httplib::Response& res) {
+        guarded(req, res, [&] { handle_timeline(req, req.matches[1].str(), res); });
     });
     http.Get(R"(/api/sheets/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
         guarded(req, res, [&] { handle_sheet(req, req.matches[1].str(), res); });

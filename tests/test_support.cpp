@@ -1,5 +1,7 @@
 #include "tests/test_support.h"
 
+#include "indexer/bureau_inference.h"
+
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -81,7 +83,12 @@ const std::string& corpus_index() {
         Config c = test_config(p);
         DocumentBuilder builder(analyzer(), c);
         IndexWriter w(p, builder);
-        w.replace_file(corpus_path(), corpus_sheets());
+        // As yosan-index does: scheme facets and bureau inference over the sheets of the run.
+        std::vector<Sheet> sheets = corpus_sheets();
+        std::vector<Sheet*> ptrs;
+        for (Sheet& s : sheets) ptrs.push_back(&s);
+        enrich_run_sheets(ptrs, c);
+        w.replace_file(corpus_path(), sheets);
         w.commit();
         return p;
     }();

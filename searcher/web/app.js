@@ -12,7 +12,7 @@
   const SINGLE = ['q', 'amount_min', 'amount_max', 'sort', 'page', 'sheet'];
   const FACET_SHOWN = 8; // longer facet lists fold behind a button
   const KIND_LABEL = { '当初': '当初予算', '補正': '補正予算', '予備費': '予備費', '要求': '概算要求' };
-  const FIELD_LABEL = { amount_min: '金額の下限', amount_max: '金額の上限', year: '年度', kind: '予算区分', bureau: '局・課' };
+  const FIELD_LABEL = { amount_min: '金額の下限', amount_max: '金額の上限', year: '年度', kind: '予算区分', bureau: '局・課', rate: '補助率' };
 
   const $ = (id) => document.getElementById(id);
   let sequence = 0; // answers to superseded requests are dropped
@@ -334,6 +334,152 @@
     nav.append(ul);
   }
 
+  // The amounts of the whole matched set: one row per fiscal year × kind (当初, 補正, 予備費 and 要求 are
+  // never added together), the change against the previous year where the sheets state it, and the
+  // sheets without an amount counted as such. Amounts in 億円, the exact yen on hover.
+  function yenCell(yen) {
+    return el('td', { class: 'num', title: `${yen.toLocaleString('ja-JP')} 円`, text: oku(yen) });
+  }
+  function renderTotals(data) {
+    const box = $('totals');
+    box.replaceChildren();
+    const t = data.totals;
+    if (!t || !t.sheets) return;
+    const table = el('table', { class: 'totals-table', 'aria-label': '金額の合計' },
+      el('caption', { text: `金額の合計（該当 ${t.sheets.toLocaleString('ja-JP')} 件、年度・予算区分ごと）` }),
+      el('thead', {}, el('tr', {},
+        ['年度', '予算区分', '件数', '合計', '前年度額の記載がある資料', '前年度', '増減'].map((h) => el('th', { scope: 'col', text: h })))));
+    const body = el('tbody', {});
+    for (const c of t.by_year_kind) {
+      const p = c.previous;
+      const d = p ? p.change_yen : null;
+      const sign = d > 0 ? '+' : d < 0 ? '−' : '±';
+      body.append(el('tr', {},
+        el('td', { text: c.year_label }),
+        el('td', { text: c.kind ? (KIND_LABEL[c.kind] || c.kind) : '記載なし' }),
+        el('td', { class: 'num', text: `${c.sheets} 件` }),
+        yenCell(c.amount_yen),
+        el('td', { class: 'num', text: p ? `${p.sheets} 件（今年度 ${oku(p.amount_yen)}）` : '—' }),
+        p ? yenCell(p.previous_yen) : el('td', { class: 'num', text: '—' }),
+        p ? el('td', { class: 'num change ' + (d > 0 ? 'up' : d < 0 ? 'down' : 'same'), title: `${d.toLocaleString('ja-JP')} 円`, text: sign + oku(Math.abs(d)) })
+          : el('td', { class: 'num', text: '—' })));
+    }
+    if (t.without_amount) {
+      body.append(el('tr', { class: 'no-amount' },
+        el('td', { colspan: '2', text: '金額の記載なし' }),
+        el('td', { class: 'num', text: `${t.without_amount} 件` }),
+        el('td', { colspan: '4', class: 'muted', text: '合計に含みません' })));
+    }
+    table.append(body);
+    box.append(table);
+  }
+
+  // Facets with a parent facet (課・室 under 局・庁) are drawn inside it: each division's row moves under
+  // its bureau's row, with its own count and checkbox (the filter stays per facet: AND across facets, OR
+  // within one). A division whose bureau is not on screen stays in its own group.
+  function nestFacets(data) {
+    for (const f of data.facet_list || []) {
+      if (!f.parent) continue;
+      const child = document.querySelector(`#facets fieldset[data-facet="${f.name}"]`);
+      const parent = document.querySelector(`#facets fieldset[data-facet="${f.parent}"]`);
+      if (!child || !parent) continue;
+      const parentOf = new Map(((data.facets && data.facets[f.name]) || []).map((v) => [v.value, v.parent]));
+      const groups = new Map();
+      for (const input of [...child.querySelectorAll('input[data-value]')]) {
+        const p = parentOf.get(input.dataset.value);
+        const host = p && [...parent.querySelectorAll('li:not(.nested-group) > input[data-value]')].find((i) => i.dataset.value === p);
+        if (!host) continue;
+        let sub = groups.get(p);
+        if (!sub) {
+          sub = el('ul', { class: 'nested', 'aria-label': `${p}の${f.label}` });
+          host.closest('li').after(el('li', { class: 'nested-group', 'data-parent': p }, sub));
+          groups.set(p, sub);
+        }
+        sub.append(input.closest('li'));
+      }
+      if (!groups.size) continue;
+      if (!child.querySelector('li')) child.hidden = true;
+      else child.querySelector('legend').textContent = `${f.label}（局・庁が一覧にないもの）`;
+    }
+  }
+
+  // The CSV export of the whole matched set (not only this page), with the same parameters as the search.
+  function renderExport(data, s) {
+    const box = $('budget-tools');
+    box.replaceChildren();
+    if (!data.total) return;
+    const params = new URLSearchParams(toQuery(Object.assign({}, s, { sheet: '', page: '' })));
+    const a = el('a', { id: 'csv-link', class: 'button', href: '/api/search.csv?' + params.toString(), download: 'yosan-search.csv',
+      text: `CSV で保存（${data.total.toLocaleString('ja-JP')} 件すべて）` });
+    box.append(a);
+    if (data.total > 100000) box.append(el('p', { class: 'notice', text: 'CSV は先頭の 100,000 件までです。条件を絞ってください。' }));
+  }
+
+  // --- detail view: scheme, inferred bureau, timeline -------------------------------------------------
+  function schemeSection(sheet) {
+    const sc = sheet.scheme;
+    if (!sc) return null;
+    const list = el('dl', { class: 'facts scheme' });
+    const row = (title, items) => {
+      if (!items.length) return;
+      list.append(el('dt', { text: title }), el('dd', {}, items.map((it) =>
+        el('span', { class: 'scheme-value' }, it.text, el('span', { class: 'line', text: `${it.line} 行` })))));
+    };
+    row('支出形態', (sc.forms || []).map((v) => ({ text: v.value, line: v.line })));
+    row('補助率', (sc.rates || []).map((v) => ({ text: v.value, line: v.line })));
+    row('上限額', (sc.limits || []).map((v) => ({ text: v.text, line: v.line })));
+    return el('section', { class: 'scheme-section' }, el('h3', { text: '事業スキーム（抽出）' }), list);
+  }
+  function inferredText(sheet) {
+    const i = sheet.bureau_inferred;
+    if (!i) return '';
+    return (i.source === 'assignment' ? '推定（割り当て表）: ' : '推定（同じ事業の資料）: ') + i.reason;
+  }
+  const SVG = 'http://www.w3.org/2000/svg';
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  // One bar per year × kind of the 事業 (its own sheet, or its parts added up), kinds in their own colour.
+  function timelineChart(series) {
+    const w = 560, h = 180, pad = 28, bw = Math.min(56, (w - pad) / Math.max(series.length, 1) - 8);
+    const max = Math.max(...series.map((p) => p.amount_yen), 1);
+    const chart = svg('svg', { class: 'timeline-chart', viewBox: `0 0 ${w} ${h + 40}`, role: 'img', 'aria-label': '年度・予算区分ごとの金額' });
+    series.forEach((p, i) => {
+      const bh = Math.max(1, (p.amount_yen / max) * h);
+      const x = pad + i * (bw + 8), y = h - bh + 10;
+      const bar = svg('rect', { x, y, width: bw, height: bh, class: 'bar kind-' + (p.kind || 'none') });
+      bar.append(svg('title', {}, `${p.year_label} ${KIND_LABEL[p.kind] || p.kind}: ${oku(p.amount_yen)}（${p.amount_yen.toLocaleString('ja-JP')} 円）`));
+      chart.append(bar,
+        svg('text', { x: x + bw / 2, y: y - 2, 'text-anchor': 'middle', class: 'value' }, oku(p.amount_yen)),
+        svg('text', { x: x + bw / 2, y: h + 24, 'text-anchor': 'middle' }, era(p.year).replace('年度', '')),
+        svg('text', { x: x + bw / 2, y: h + 38, 'text-anchor': 'middle' }, p.kind || ''));
+    });
+    return chart;
+  }
+  function timelineSection(id) {
+    const box = el('section', { class: 'timeline', 'aria-labelledby': 'timeline-title' },
+      el('h3', { id: 'timeline-title', text: '年度ごとの推移（同じ事業）' }), el('p', { class: 'muted', text: '読み込み中…' }));
+    getJSON(`/api/sheets/${encodeURIComponent(id)}/timeline`).then((t) => {
+      const table = el('table', { class: 'totals-table timeline-table' },
+        el('thead', {}, el('tr', {}, ['年度', '予算区分', '資料', '金額', '前年度', '増減'].map((x) => el('th', { scope: 'col', text: x })))),
+        el('tbody', {}, t.sheets.map((r) => el('tr', { class: r.id === id ? 'current' : '' },
+          el('td', { text: r.year_label || '記載なし' }),
+          el('td', { text: KIND_LABEL[r.kind] || r.kind || '' }),
+          el('td', {}, r.id === id ? el('strong', { text: r.title }) : sheetLink(r.id, r.title), r.level === '内訳' ? el('span', { class: 'muted', text: ` （内訳 ${r.sub_label || ''}）` }) : ''),
+          r.amount !== undefined ? yenCell(r.amount) : el('td', { class: 'num', text: '金額なし' }),
+          r.previous_amount !== undefined ? yenCell(r.previous_amount) : el('td', { class: 'num', text: r.new ? '新規' : '—' }),
+          el('td', { class: 'num' }, change(r) || '—')))));
+      const parts = [el('h3', { id: 'timeline-title', text: `年度ごとの推移: ${t.name}` })];
+      if (t.series.length) parts.push(timelineChart(t.series));
+      parts.push(table);
+      box.replaceChildren(...parts);
+    }).catch((e) => box.replaceChildren(el('p', { class: 'error', text: e.message })));
+    return box;
+  }
+
   async function showResults(s) {
     $('detail-view').hidden = true;
     $('results-view').hidden = false;
@@ -356,6 +502,9 @@
       renderChips(data, s);
       renderNotice(data, s);
       renderZeroHit(data, s);
+      nestFacets(data);
+      renderExport(data, s);
+      renderTotals(data);
       renderHits(data);
       renderPager(data, s);
       document.title = (s.q ? s.q + ' - ' : '') + '予算資料検索';
@@ -398,9 +547,11 @@
       if (sheet.gx_amount !== undefined) fact('うちGX', oku(sheet.gx_amount));
       fact('内数', sheet.within);
       fact('担当', bureauText(sheet.bureaus));
+      fact('担当の出所', inferredText(sheet));
       fact('出典', `${sheet.source.file} ${sheet.source.first_line}〜${sheet.source.last_line} 行` +
         (sheet.source.budget_line ? `（予算額は ${sheet.source.budget_line} 行）` : ''));
       parts.push(facts);
+      parts.push(schemeSection(sheet), timelineSection(sheet.id));
       if (sheet.allocations && sheet.allocations.length) {
         parts.push(el('h3', { text: '予算配分額' }),
           el('ul', { class: 'allocations' }, sheet.allocations.map((a) => el('li', { text: a.text }))));

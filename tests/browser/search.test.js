@@ -193,6 +193,41 @@ async function main() {
     await page.locator('#zero-hit button.remove-filter').first().click();
     await page.waitForFunction(() => !location.search.includes('kind='));
     await page.waitForFunction((n) => document.querySelector('#status').textContent.includes(`${n} 件`), filtered.removable_filters[0].count);
+    step('budget analysis: the totals table and the CSV button');
+    await page.goto(base + '?q=' + encodeURIComponent('中小企業'));
+    await page.waitForSelector('#totals table');
+    const sme = await api('/api/search?q=' + encodeURIComponent('中小企業'));
+    const totalRows = sme.totals.by_year_kind.length + (sme.totals.without_amount ? 1 : 0);
+    assert.equal(await page.locator('#totals tbody tr').count(), totalRows);
+    const firstCell = sme.totals.by_year_kind[0];
+    const yenTitle = await page.locator('#totals tbody tr').first().locator('td.num').nth(1).getAttribute('title');
+    assert.equal(yenTitle, `${firstCell.amount_yen.toLocaleString('ja-JP')} 円`, 'the exact yen on hover');
+    const href = await page.getAttribute('#csv-link', 'href');
+    assert.ok(href.startsWith('/api/search.csv?') && href.includes('q='), href);
+    const csv = await fetch(new URL(href, base));
+    assert.match(csv.headers.get('content-type'), /text\/csv/);
+    const text = await csv.text();
+    assert.equal(text.split('\r\n').filter(Boolean).length, sme.total + 1, 'one row per matching sheet, all pages');
+
+    step('budget analysis: a scheme facet');
+    const rate = sme.facets.rate.find((v) => v.value !== '記載なし');
+    const rateBox = page.locator('fieldset[data-facet="rate"] li').filter({ has: page.locator(`input[data-value="${rate.value}"]`) });
+    await rateBox.locator('input[type=checkbox]').check();
+    await page.waitForURL(/rate=/);
+    await page.waitForFunction((n) => document.querySelector('#status').textContent.includes(`${n} 件`), rate.count);
+    await page.screenshot({ path: path.join(outDir, 'budget.png'), fullPage: true });
+
+    step('budget analysis: the timeline chart of a 事業');
+    const project = await api('/api/search?q=' + encodeURIComponent('title:中小企業活性化・事業承継総合支援事業') + '&kind=' + encodeURIComponent('補正'));
+    const target = project.hits.find((h) => h.title === '中小企業活性化・事業承継総合支援事業');
+    assert.ok(target, 'the 補正 sheet of the 事業');
+    const tl = await api('/api/sheets/' + target.id + '/timeline');
+    await page.goto(base + '?sheet=' + encodeURIComponent(target.id));
+    await page.waitForSelector('.timeline-chart rect');
+    assert.equal(await page.locator('.timeline-chart rect').count(), tl.series.length);
+    assert.equal(await page.locator('.timeline-table tbody tr').count(), tl.sheets.length);
+    await page.screenshot({ path: path.join(outDir, 'timeline.png'), fullPage: true });
+    await page.goto(base + '?q=' + encodeURIComponent('宇宙'));  // the next step reloads a results page
 
     step('a narrow window');
     await page.setViewportSize({ width: 390, height: 844 });
