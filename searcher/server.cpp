@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "core/schema.h"
 #include "core/text.h"
+#include "searcher/guarded_http_server.h"
 #include "searcher/http_assets.h"
 #include "searcher/response_cache.h"
 #include "searcher/search_request.h"
@@ -213,7 +214,10 @@ struct HttpServer::Impl {
     Synonyms synonyms;
     SearcherPool pool;
     ResponseCache cache{options.cache_entries};
-    httplib::Server http;
+    GuardedHttpServer http{ConnectionLimits{.threads = std::max<std::size_t>(options.threads, 2),
+                                            .request_deadline = options.request_timeout,
+                                            .max_connections = std::max<std::size_t>(options.max_connections, 1),
+                                            .max_queued = std::max<std::size_t>(options.threads, 2) * 8}};
     int port = -1;
 };
 
@@ -395,9 +399,8 @@ void HttpServer::Impl::routes() {
             std::cerr << req.method << " " << req.path << " " << res.status << "\n";
     });
     http.set_payload_max_length(64 * 1024);  // nothing is uploaded; a large body is refused early
-    const std::size_t threads = std::max<std::size_t>(options.threads, 2);
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    http.set_keep_alive_timeout(2);  // an idle connection gives its thread back soon
+    // Worker threads, the request deadline and the connection limit: see GuardedHttpServer (slowloris).
+    http.set_keep_alive_timeout(2);  // an idle kept-alive connection is closed after this
     // httplib writes the headers and the body separately; with Nagle's algorithm the body then waits for
     // the client's delayed ACK (40 ms on Linux) on a kept-alive connection.
     http.set_tcp_nodelay(true);
@@ -416,6 +419,7 @@ int HttpServer::bind() {
     if (i.port < 0)
         throw Error(std::string("待ち受けできません（使用中のポートか、不正なアドレスです）"),
                     std::string(i.options.host).append(":").append(std::to_string(i.options.port)));
+    i.http.widen_backlog(1024);
     return i.port;
 }
 
@@ -427,7 +431,9 @@ int run_server(int argc, char** argv) {
     namespace po = boost::program_options;
     std::string config_path, index_path, listen, static_dir;
     bool access_log = false;
-    std::size_t cache_entries = ServerOptions{}.cache_entries, threads = ServerOptions{}.threads;
+    std::size_t cache_entries = ServerOptions{}.cache_entries, threads = ServerOptions{}.threads,
+                max_connections = ServerOptions{}.max_connections;
+    double request_timeout = 5;
     po::options_description opts("yosan-search serve [--config FILE] [--listen 127.0.0.1:8080]");
     opts.add_options()
         ("help,h", "show this help")
@@ -437,7 +443,9 @@ int run_server(int argc, char** argv) {
         ("static-dir", po::value(&static_dir), "serve the page from this folder instead of the built-in copy")
         ("access-log", po::bool_switch(&access_log), "log every request on stderr")
         ("cache-entries", po::value(&cache_entries), "answers kept in memory (0 = no cache; default 256)")
-        ("threads", po::value(&threads), "worker threads (default 32)");
+        ("threads", po::value(&threads), "worker threads (default 32)")
+        ("request-timeout", po::value(&request_timeout), "seconds for a whole request to arrive, else 408 (default 5)")
+        ("max-connections", po::value(&max_connections), "open connections at once, beyond which 503 (default 512)");
     po::variables_map vm;
     if (!parse_command_line(argc, argv, opts, nullptr, vm)) return 0;
     const Config config = load_config(config_path, index_path);
@@ -448,6 +456,12 @@ int run_server(int argc, char** argv) {
     options.access_log = access_log;
     if (vm.count("cache-entries")) options.cache_entries = cache_entries;
     if (vm.count("threads")) options.threads = threads;
+    if (vm.count("max-connections")) options.max_connections = max_connections;
+    if (vm.count("request-timeout")) {
+        if (!(request_timeout >= 0.1 && request_timeout <= 600))
+            throw UsageError("--request-timeout は 0.1〜600 秒で指定してください", "--request-timeout");
+        options.request_timeout = std::chrono::milliseconds(static_cast<long long>(request_timeout * 1000));
+    }
 
     // SIGINT/SIGTERM are blocked in every thread (the worker threads inherit the mask) and taken by one
     // waiting thread, which stops the server from ordinary code rather than from a signal handler.
