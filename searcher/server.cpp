@@ -1,6 +1,7 @@
 #include "searcher/server.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <csignal>
 #include <filesystem>
@@ -14,6 +15,10 @@
 #include <sstream>
 #include <thread>
 #include <unordered_map>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <httplib.h>
@@ -149,6 +154,47 @@ json hits_json(const std::vector<Hit>& hits) {
         arr.push_back(std::move(j));
     }
     return arr;
+}
+
+// An open file descriptor, closed when it goes.
+class FileDescriptor {
+public:
+    explicit FileDescriptor(int fd) : fd_(fd) {}
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    ~FileDescriptor() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+// The bytes of `name` in the static folder. The name is already a plain file name, but the folder may hold
+// a symbolic link (planted, or left by a careless copy) to /etc/passwd or to anything else outside it:
+// the link is resolved and the target must be a regular file directly inside the (resolved) folder, and
+// it is opened with O_NOFOLLOW so that a link swapped in after the check is not followed either.
+// Anything else is simply not one of the page's files (404).
+std::string read_static_file(const std::string& static_dir, const std::string& name) {
+    std::error_code ec;
+    const fs::path dir = fs::canonical(static_dir, ec);
+    if (ec) throw HttpError(404, "ページが見つかりません", name);
+    const fs::path target = fs::canonical(dir / name, ec);
+    if (ec || target.parent_path() != dir) throw HttpError(404, "ページが見つかりません", name);
+    const FileDescriptor fd(::open(target.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    struct stat st {};
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) throw HttpError(404, "ページが見つかりません", name);
+    std::string body;
+    char buf[16384];
+    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw Error("静的ファイルを読めません", target.string());
+        }
+        body.append(buf, static_cast<std::size_t>(n));
+    }
+    return body;
 }
 
 // Reads the [server] table of the config file: listen = "host:port", static_dir = "path" (relative to the
@@ -327,13 +373,7 @@ void HttpServer::Impl::handle_static(const std::string& name, httplib::Response&
                        first_invalid_utf8(name) == std::string::npos;
     if (!plain) throw HttpError(404, "ページが見つかりません", clip(name, 64));
     if (!options.static_dir.empty()) {
-        const fs::path path = fs::path(options.static_dir) / name;
-        std::error_code ec;
-        if (!fs::is_regular_file(path, ec)) throw HttpError(404, "ページが見つかりません", name);
-        std::ifstream in(path, std::ios::binary);
-        std::ostringstream body;
-        body << in.rdbuf();
-        res.set_content(body.str(), content_type_of(name));
+        res.set_content(read_static_file(options.static_dir, name), content_type_of(name));
     } else {
         const web::Asset* a = web::find_asset(name);
         if (!a) throw HttpError(404, "ページが見つかりません", name);

@@ -588,3 +588,36 @@ TEST_CASE("a kept-alive connection serves several requests, and an incomplete bo
     const std::string reply = body.read_all(std::chrono::seconds(10));
     CHECK(reply.find("HTTP/1.1 4") == 0);  // 400 or 405 once reading the body failed; never silence
 }
+
+TEST_CASE("symbolic links in the static folder are not followed out of it", "[http][hardening]") {
+    namespace fs = std::filesystem;
+    test::TempDir dir("http-static-links");
+    const fs::path web = dir.path() / "web";
+    fs::create_directories(web);
+    { std::ofstream(web / "index.html") << "<!doctype html><html lang=\"ja\">custom"; }
+    { std::ofstream(web / "app.js") << "// the page"; }
+    { std::ofstream(dir.path() / "secret.txt") << "TOP-SECRET-CONTENT"; }
+    fs::create_symlink("/etc/passwd", web / "passwd.js");
+    fs::create_symlink("../secret.txt", web / "secret.js");
+    fs::create_symlink(dir.path() / "secret.txt", web / "absolute.css");
+    fs::create_symlink(dir.path(), web / "up.js");      // a link to a folder
+    fs::create_symlink("app.js", web / "alias.js");     // stays inside: still served
+    fs::create_symlink("missing.js", web / "dangling.js");
+    RunningServer srv(test::test_config(test::corpus_index()), web.string());
+    CHECK(srv.get("/").body.find("custom") != std::string::npos);
+    CHECK(srv.get("/static/app.js").body == "// the page");
+    CHECK(srv.get("/static/alias.js").body == "// the page");
+    for (const char* p : {"/static/passwd.js", "/static/secret.js", "/static/absolute.css", "/static/up.js", "/static/dangling.js"}) {
+        INFO(p);
+        const auto r = srv.get(p);
+        CHECK(r.status == 404);
+        CHECK(r.js()["error"].is_string());
+        CHECK(r.body.find("root:") == std::string::npos);
+        CHECK(r.body.find("TOP-SECRET") == std::string::npos);
+    }
+    // The folder itself may be reached through a link (an installed package's usual layout).
+    fs::create_symlink(web, dir.path() / "current");
+    RunningServer linked(test::test_config(test::corpus_index()), (dir.path() / "current").string());
+    CHECK(linked.get("/static/app.js").body == "// the page");
+    CHECK(linked.get("/static/passwd.js").status == 404);
+}
