@@ -621,3 +621,46 @@ TEST_CASE("symbolic links in the static folder are not followed out of it", "[ht
     CHECK(linked.get("/static/app.js").body == "// the page");
     CHECK(linked.get("/static/passwd.js").status == 404);
 }
+
+TEST_CASE("a sheet with a 1 MB line is searched with a short snippet around the word", "[http][hardening]") {
+    // The line a PDF conversion can produce when a sheet loses its line breaks: 1 MB of text with the
+    // word searched for far inside it. Analysing the whole line for each hit took seconds and hundreds of
+    // megabytes; only a window around the word is analysed now (no timing asserted here).
+    test::TempDir dir("http-long-line");
+    std::string filler;
+    while (filler.size() < 512 * 1024) filler += "事業者の取組を支援し、地域の産業基盤を整備する。";
+    const std::string long_line = filler + "次世代の全固体蓄電池の量産技術を確立する。" + filler;
+    REQUIRE(long_line.size() > 1024 * 1024);
+    const std::string text = "\n\n全固体電池量産技術実証事業\n\n令和7年度予算額 12億円（新規）\n\n製造産業局電池産業課\n\n"
+                             "事業目的・概要\n\n事業目的\n\n" + long_line + "\n\n事業概要\n\n地域の産業基盤を整備する。\n";
+    const std::string source = dir.file("long.txt");
+    { std::ofstream(source, std::ios::binary) << text; }
+    const std::string index = dir.file("index");
+    Config config = test::test_config(index);
+    {
+        ParseResult parsed = SheetParser(test::bureaus()).parse(read_sheet_file(source), source);
+        REQUIRE(parsed.sheets.size() == 1);
+        std::vector<Sheet*> ptrs{&parsed.sheets.front()};
+        assign_ids(ptrs);
+        DocumentBuilder builder(test::analyzer(), config);
+        IndexWriter w(index, builder);
+        w.replace_file(source, parsed.sheets);
+        w.commit();
+    }
+    RunningServer srv(config);
+    for (const char* query : {"蓄電池", "全固体 量産", "電池"}) {
+        INFO(query);
+        const json j = srv.get_json("/api/search?q=" + url_encode(query));
+        REQUIRE(j["total"] == 1);
+        const std::string html = j["hits"][0]["snippet"]["html"];
+        CHECK(html.find("<mark>") != std::string::npos);
+        CHECK(html.find("蓄電池") != std::string::npos);
+        CHECK(html.size() < 1024);
+        CHECK(html.rfind("…", 0) == 0);  // cut out of a longer line
+        CHECK(first_invalid_utf8(html) == std::string::npos);
+    }
+    // A word found all over the line: still a short snippet.
+    const json none = srv.get_json("/api/search?q=" + url_encode("事業者"));
+    REQUIRE(none["total"] == 1);
+    CHECK(none["hits"][0]["snippet"]["html"].get<std::string>().size() < 1024);
+}
