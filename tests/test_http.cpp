@@ -664,3 +664,24 @@ TEST_CASE("a sheet with a 1 MB line is searched with a short snippet around the 
     REQUIRE(none["total"] == 1);
     CHECK(none["hits"][0]["snippet"]["html"].get<std::string>().size() < 1024);
 }
+
+TEST_CASE("absurd amounts are a 400, never a 500", "[http][hardening]") {
+    RunningServer& srv = corpus_server();
+    const std::string zeros(400, '0');
+    std::string digits401 = "1" + zeros;
+    std::string wide;  // 40 full-width digits: short in bytes per character, long in characters
+    for (int i = 0; i < 40; ++i) wide += "９";
+    for (const std::string& amount : {digits401, "1" + zeros + "円", std::string("99999999999999兆円"), std::string("1e15000"),
+                                      std::string("99e15"), std::string("99999999999999999999"), std::string("1") + zeros + "億",
+                                      wide + "円", std::string("100000兆円")}) {
+        for (const char* param : {"amount_min", "amount_max"}) {
+            INFO(param << "=" << amount.substr(0, 40));
+            const json j = srv.get_json(std::string("/api/search?") + param + "=" + url_encode(amount), 400);
+            CHECK(j["error"].is_string());
+            CHECK(j["detail"] == param);
+        }
+    }
+    // Large but sane amounts are still accepted (1兆円 = the largest programmes; 9000兆円 below the cap).
+    CHECK(srv.get_json("/api/search?amount_min=" + url_encode("1兆円"))["total"].is_number());
+    CHECK(srv.get_json("/api/search?amount_max=" + url_encode("9000兆円"))["total"].is_number());
+}
