@@ -29,6 +29,11 @@ using Clock = std::chrono::steady_clock;
 // limit is 8 KB per line; a long percent-encoded query still has to reach it to get its 400).
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
 
+// The whole answer must be written within this. The write timeout alone is per wait, so a client reading
+// a byte now and then (a slow read) could hold a worker for as long as the answer lasts; most answers fit
+// in the socket buffer at once, and the largest (a whole long sheet) is a few MB: 30 s is generous.
+constexpr std::chrono::seconds kMaxResponseTime{30};
+
 // How long a connection answered by the gate is kept open for the client to read the answer and close.
 constexpr std::chrono::seconds kLinger{1};
 
@@ -153,10 +158,13 @@ struct Connection {
 class ConnectionStream : public httplib::Stream {
 public:
     ConnectionStream(Connection& c, std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout)
-        : c_(c), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
+        : c_(c), read_timeout_(read_timeout), write_timeout_(write_timeout), write_deadline_(Clock::now() + kMaxResponseTime) {}
 
     bool is_readable() const override { return c_.pending() > 0 || wait_for(c_.fd, POLLIN, read_budget()); }
-    bool is_writable() const override { return wait_for(c_.fd, POLLOUT, static_cast<int>(write_timeout_.count())); }
+    bool is_writable() const override {
+        const int budget = std::min(static_cast<int>(write_timeout_.count()), millis_until(write_deadline_, Clock::now()));
+        return budget > 0 && wait_for(c_.fd, POLLOUT, budget);
+    }
 
     ssize_t read(char* ptr, size_t size) override {
         if (c_.pending() > 0) {
@@ -203,6 +211,7 @@ private:
 
     Connection& c_;
     std::chrono::milliseconds read_timeout_, write_timeout_;
+    Clock::time_point write_deadline_;
 };
 
 }  // namespace
