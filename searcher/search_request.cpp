@@ -10,6 +10,22 @@ namespace yosan {
 
 namespace {
 constexpr std::size_t kMaxValues = 32;  // values of one repeated parameter
+// The longest amount anyone types is about 20 characters (1兆2000億3000万円, ５０，０００，０００，０００円).
+// Checked before parse_yen, whose number reading goes through std::stod: a 400-digit number would
+// overflow a double and throw std::out_of_range, which is not a UsageError and became a 500.
+constexpr std::size_t kMaxAmountChars = 32;
+// 1京円: a hundred times the whole national budget. Anything above is a typo, and refusing it keeps
+// amount_max + 1 (exclusive bound) far from the int64 range.
+constexpr std::int64_t kMaxAmount = 10'000'000'000'000'000;
+
+std::int64_t read_amount(const std::string& text, const std::string& key) {
+    const std::string usage = "金額は 10億, 500百万, 3000万, 1e9 のように指定してください: " + clip(text, 64);
+    if (utf8_length(text) > kMaxAmountChars) throw UsageError(usage, key);
+    auto v = parse_yen(text);
+    if (!v || *v < 0) throw UsageError(usage, key);
+    if (*v > kMaxAmount) throw UsageError("金額が大きすぎます（1京円まで）: " + clip(text, 64), key);
+    return *v;
+}
 }
 
 std::string clip(std::string_view s, std::size_t bytes) {
@@ -54,9 +70,7 @@ SearchRequest read_search_request(const Params& params, const FacetContext& cont
     for (const auto& [key, target] : {std::pair{"amount_min", &r.filters.amount_min}, std::pair{"amount_max", &r.filters.amount_max}}) {
         const std::string text = single_param(params, key);
         if (text.empty()) continue;
-        auto v = parse_yen(text);
-        if (!v || *v < 0) throw UsageError("金額は 10億, 500百万, 3000万, 1e9 のように指定してください: " + clip(text, 64), key);
-        *target = *v;
+        *target = read_amount(text, key);
     }
     if (r.filters.amount_min && r.filters.amount_max && *r.filters.amount_min > *r.filters.amount_max)
         throw UsageError("金額の下限が上限を超えています", "amount_min");

@@ -555,6 +555,67 @@ std::pair<std::vector<std::pair<std::size_t, std::size_t>>, int> find_marks(cons
 
 }  // namespace
 
+namespace {
+
+// What make_snippet() analyses at most. MeCab over a 1 MB line took 2–5 s and 675 MB per hit (a sheet
+// whose text lost its line breaks in conversion); a snippet shows 90 characters, so a window of a long
+// line around the query's words is as good, and the work per sheet stays bounded whatever the sheet holds.
+constexpr std::size_t kMaxLineBytes = 2048;     // a longer line is analysed in one window of about this size
+constexpr std::size_t kWindowBefore = 512;      // of that window, before the candidate position
+constexpr std::size_t kMaxLinesAnalysed = 200;  // lines per sheet
+constexpr std::size_t kMaxOccurrences = 64;     // candidate positions per pattern in one line
+
+// A position moved back to the start of the UTF-8 character it falls in.
+std::size_t char_start(std::string_view s, std::size_t at) {
+    at = std::min(at, s.size());
+    while (at > 0 && at < s.size() && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) --at;
+    return at;
+}
+
+// The texts a pattern can be found by in the raw line: the words as typed, the compound part, and the
+// terms without a prefix (lemmas, normalised forms). Found by plain substring search, so a match that only
+// normalisation reveals (ＡＩ for ai) can be missed in a long line; then its first window is analysed.
+std::vector<std::string_view> needles(const HighlightPattern& p) {
+    std::vector<std::string_view> out;
+    if (!p.compound_part.empty()) out.push_back(p.compound_part);
+    for (const std::string& s : p.surfaces)
+        if (!s.empty()) out.push_back(s);
+    for (const std::string& t : p.terms)
+        if (!t.empty() && !(t[0] >= 'A' && t[0] <= 'Z')) out.push_back(t);
+    return out;
+}
+
+// The byte range of a long line to analyse: a window around the place where most of the patterns occur
+// close together (the first such place), cut on character boundaries.
+std::pair<std::size_t, std::size_t> analysis_window(std::string_view line, const std::vector<HighlightPattern>& patterns) {
+    std::vector<std::pair<std::size_t, std::size_t>> hits;  // (position, pattern)
+    for (std::size_t k = 0; k < patterns.size(); ++k)
+        for (std::string_view needle : needles(patterns[k])) {
+            std::size_t found = 0;
+            for (std::size_t at = line.find(needle); at != std::string_view::npos && found < kMaxOccurrences;
+                 at = line.find(needle, at + needle.size()), ++found)
+                hits.emplace_back(at, k);
+        }
+    std::size_t centre = 0;
+    if (!hits.empty()) {
+        std::sort(hits.begin(), hits.end());
+        std::size_t best = 0;
+        for (const auto& [at, _] : hits) {
+            std::vector<bool> seen(patterns.size());
+            std::size_t distinct = 0;
+            for (const auto& [other, k] : hits)
+                if (other + kWindowBefore >= at && other < at + kMaxLineBytes - kWindowBefore && !seen[k])
+                    seen[k] = true, ++distinct;
+            if (distinct > best) best = distinct, centre = at;
+        }
+    }
+    const std::size_t from = char_start(line, centre > kWindowBefore ? centre - kWindowBefore : 0);
+    const std::size_t to = char_start(line, from + kMaxLineBytes);
+    return {from, to};
+}
+
+}  // namespace
+
 Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPattern>& patterns) const {
     constexpr std::size_t kWidth = 90;  // characters
     struct Best {
@@ -562,6 +623,7 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPatter
         const Section* section = nullptr;
         std::string line;
         std::vector<std::pair<std::size_t, std::size_t>> marks;
+        bool cut_before = false, cut_after = false;  // line is a window of a longer line
     } best;
     static const std::vector<std::string> order = {"purpose", "overview", "scheme", "goals"};
     std::vector<const Section*> sections;
@@ -571,16 +633,28 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPatter
     for (const Section& sec : s.sections)
         if (std::find(order.begin(), order.end(), sec.key) == order.end()) sections.push_back(&sec);
 
+    std::size_t analysed = 0;
     for (const Section* sec : sections) {
-        std::istringstream in(sec->text);
-        for (std::string line; std::getline(in, line);) {
+        std::string_view text = sec->text;
+        while (!text.empty() && analysed < kMaxLinesAnalysed) {
+            const std::size_t eol = text.find('\n');
+            std::string_view line = text.substr(0, eol);
+            text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
             if (trim(line).empty()) continue;
+            ++analysed;
+            bool cut_before = false, cut_after = false;
+            if (line.size() > kMaxLineBytes) {
+                const auto [from, to] = analysis_window(line, patterns);
+                cut_before = from > 0;
+                cut_after = to < line.size();
+                line = line.substr(from, to - from);
+            }
             std::vector<std::pair<std::size_t, std::size_t>> marks;
             int distinct = 0;
             if (!patterns.empty()) std::tie(marks, distinct) = find_marks(analyzer_.analyze(line), patterns);
             // Lines that match more of the query first, then more often.
             const int score = distinct * 100 + static_cast<int>(marks.size());
-            if (score > best.score) best = {score, sec, line, marks};
+            if (score > best.score) best = {score, sec, std::string(line), marks, cut_before, cut_after};
             if (patterns.empty() || distinct == static_cast<int>(patterns.size())) break;
         }
         // No line can do better than one matching every pattern; stop analysing there.
@@ -597,7 +671,7 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPatter
     }
     const std::size_t to = from + byte_offset_of_char(std::string_view(best.line).substr(from), kWidth);
     std::size_t at = from;
-    if (from > 0) out.html += "…", out.plain += "…";
+    if (from > 0 || best.cut_before) out.html += "…", out.plain += "…";
     for (const auto& [b, e] : best.marks) {
         if (e <= from || b >= to) continue;
         const std::size_t mb = std::max(b, from), me = std::min(e, to);
@@ -607,7 +681,7 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPatter
     }
     out.html += html_escape(best.line.substr(at, to - at));
     out.plain += best.line.substr(at, to - at);
-    if (to < best.line.size()) out.html += "…", out.plain += "…";
+    if (to < best.line.size() || best.cut_after) out.html += "…", out.plain += "…";
     return out;
 }
 

@@ -1,6 +1,7 @@
 #include "searcher/server.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <csignal>
 #include <filesystem>
@@ -15,6 +16,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
 #include <httplib.h>
 #include <toml++/toml.h>
@@ -25,6 +30,7 @@
 #include "core/schema.h"
 #include "core/text.h"
 #include "searcher/export.h"
+#include "searcher/guarded_http_server.h"
 #include "searcher/http_assets.h"
 #include "searcher/response_cache.h"
 #include "searcher/search_request.h"
@@ -151,6 +157,47 @@ json hits_json(const std::vector<Hit>& hits) {
     return arr;
 }
 
+// An open file descriptor, closed when it goes.
+class FileDescriptor {
+public:
+    explicit FileDescriptor(int fd) : fd_(fd) {}
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    ~FileDescriptor() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+// The bytes of `name` in the static folder. The name is already a plain file name, but the folder may hold
+// a symbolic link (planted, or left by a careless copy) to /etc/passwd or to anything else outside it:
+// the link is resolved and the target must be a regular file directly inside the (resolved) folder, and
+// it is opened with O_NOFOLLOW so that a link swapped in after the check is not followed either.
+// Anything else is simply not one of the page's files (404).
+std::string read_static_file(const std::string& static_dir, const std::string& name) {
+    std::error_code ec;
+    const fs::path dir = fs::canonical(static_dir, ec);
+    if (ec) throw HttpError(404, "ページが見つかりません", name);
+    const fs::path target = fs::canonical(dir / name, ec);
+    if (ec || target.parent_path() != dir) throw HttpError(404, "ページが見つかりません", name);
+    const FileDescriptor fd(::open(target.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    struct stat st {};
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) throw HttpError(404, "ページが見つかりません", name);
+    std::string body;
+    char buf[16384];
+    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw Error("静的ファイルを読めません", target.string());
+        }
+        body.append(buf, static_cast<std::size_t>(n));
+    }
+    return body;
+}
+
 // Reads the [server] table of the config file: listen = "host:port", static_dir = "path" (relative to the
 // config file). Absent keys leave the options as they are.
 void load_server_section(const Config& config, ServerOptions& options) {
@@ -216,7 +263,10 @@ struct HttpServer::Impl {
     Synonyms synonyms;
     SearcherPool pool;
     ResponseCache cache{options.cache_entries};
-    httplib::Server http;
+    GuardedHttpServer http{ConnectionLimits{.threads = std::max<std::size_t>(options.threads, 2),
+                                            .request_deadline = options.request_timeout,
+                                            .max_connections = std::max<std::size_t>(options.max_connections, 1),
+                                            .max_queued = std::max<std::size_t>(options.threads, 2) * 8}};
     int port = -1;
 };
 
@@ -349,13 +399,7 @@ void HttpServer::Impl::handle_static(const std::string& name, httplib::Response&
                        first_invalid_utf8(name) == std::string::npos;
     if (!plain) throw HttpError(404, "ページが見つかりません", clip(name, 64));
     if (!options.static_dir.empty()) {
-        const fs::path path = fs::path(options.static_dir) / name;
-        std::error_code ec;
-        if (!fs::is_regular_file(path, ec)) throw HttpError(404, "ページが見つかりません", name);
-        std::ifstream in(path, std::ios::binary);
-        std::ostringstream body;
-        body << in.rdbuf();
-        res.set_content(body.str(), content_type_of(name));
+        res.set_content(read_static_file(options.static_dir, name), content_type_of(name));
     } else {
         const web::Asset* a = web::find_asset(name);
         if (!a) throw HttpError(404, "ページが見つかりません", name);
@@ -427,9 +471,8 @@ void HttpServer::Impl::routes() {
             std::cerr << req.method << " " << req.path << " " << res.status << "\n";
     });
     http.set_payload_max_length(64 * 1024);  // nothing is uploaded; a large body is refused early
-    const std::size_t threads = std::max<std::size_t>(options.threads, 2);
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    http.set_keep_alive_timeout(2);  // an idle connection gives its thread back soon
+    // Worker threads, the request deadline and the connection limit: see GuardedHttpServer (slowloris).
+    http.set_keep_alive_timeout(2);  // an idle kept-alive connection is closed after this
     // httplib writes the headers and the body separately; with Nagle's algorithm the body then waits for
     // the client's delayed ACK (40 ms on Linux) on a kept-alive connection.
     http.set_tcp_nodelay(true);
@@ -448,6 +491,7 @@ int HttpServer::bind() {
     if (i.port < 0)
         throw Error(std::string("待ち受けできません（使用中のポートか、不正なアドレスです）"),
                     std::string(i.options.host).append(":").append(std::to_string(i.options.port)));
+    i.http.widen_backlog(1024);
     return i.port;
 }
 
@@ -459,7 +503,9 @@ int run_server(int argc, char** argv) {
     namespace po = boost::program_options;
     std::string config_path, index_path, listen, static_dir;
     bool access_log = false;
-    std::size_t cache_entries = ServerOptions{}.cache_entries, threads = ServerOptions{}.threads;
+    std::size_t cache_entries = ServerOptions{}.cache_entries, threads = ServerOptions{}.threads,
+                max_connections = ServerOptions{}.max_connections;
+    double request_timeout = 5;
     po::options_description opts("yosan-search serve [--config FILE] [--listen 127.0.0.1:8080]");
     opts.add_options()
         ("help,h", "show this help")
@@ -469,7 +515,9 @@ int run_server(int argc, char** argv) {
         ("static-dir", po::value(&static_dir), "serve the page from this folder instead of the built-in copy")
         ("access-log", po::bool_switch(&access_log), "log every request on stderr")
         ("cache-entries", po::value(&cache_entries), "answers kept in memory (0 = no cache; default 256)")
-        ("threads", po::value(&threads), "worker threads (default 32)");
+        ("threads", po::value(&threads), "worker threads (default 32)")
+        ("request-timeout", po::value(&request_timeout), "seconds for a whole request to arrive, else 408 (default 5)")
+        ("max-connections", po::value(&max_connections), "open connections at once, beyond which 503 (default 512)");
     po::variables_map vm;
     if (!parse_command_line(argc, argv, opts, nullptr, vm)) return 0;
     const Config config = load_config(config_path, index_path);
@@ -480,6 +528,12 @@ int run_server(int argc, char** argv) {
     options.access_log = access_log;
     if (vm.count("cache-entries")) options.cache_entries = cache_entries;
     if (vm.count("threads")) options.threads = threads;
+    if (vm.count("max-connections")) options.max_connections = max_connections;
+    if (vm.count("request-timeout")) {
+        if (!(request_timeout >= 0.1 && request_timeout <= 600))
+            throw UsageError("--request-timeout は 0.1〜600 秒で指定してください", "--request-timeout");
+        options.request_timeout = std::chrono::milliseconds(static_cast<long long>(request_timeout * 1000));
+    }
 
     // SIGINT/SIGTERM are blocked in every thread (the worker threads inherit the mask) and taken by one
     // waiting thread, which stops the server from ordinary code rather than from a signal handler.

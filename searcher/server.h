@@ -15,6 +15,7 @@
 // which is a cheap check when nothing changed; a nightly commit is therefore visible without a restart.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -36,10 +37,15 @@ struct ServerOptions {
     // How many answers (search, sheet, similar) to keep in memory, keyed by the request and the index
     // generation, so a new commit is never answered from the cache. 0 turns it off. Default: 256.
     std::size_t cache_entries = 256;
-    // Worker threads. cpp-httplib keeps a kept-alive connection on its thread until the connection goes
-    // idle, so a few browsers can hold every thread of a small pool; requests themselves are short.
-    // Default: 32.
+    // Worker threads. They only run requests whose header has fully arrived (see guarded_http_server.h),
+    // and requests are short. Default: 32.
     std::size_t threads = 32;
+    // The request line, headers and body must arrive within this time, or the client gets 408 and the
+    // connection is closed: a client trickling its request a byte at a time (slowloris) holds no worker and
+    // no connection slot for long. Default: 5 s.
+    std::chrono::milliseconds request_timeout{5000};
+    // Connections open at once; one more is answered 503 (JSON) and closed. Default: 512.
+    std::size_t max_connections = 512;
 };
 
 // Parses "127.0.0.1:8080", "[::1]:8080", ":8080" (loopback) or "8080" into options.host/port; throws

@@ -7,9 +7,15 @@
 #include <cctype>
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "indexer/document_builder.h"
@@ -40,7 +46,8 @@ std::string url_encode(std::string_view s) {
 // A server on 127.0.0.1:<any free port>, serving on its own thread until the object goes away.
 class RunningServer {
 public:
-    explicit RunningServer(Config config, std::string static_dir = {}) : server_(std::move(config), options(static_dir)) {
+    explicit RunningServer(Config config, std::string static_dir = {}) : RunningServer(std::move(config), options(static_dir)) {}
+    RunningServer(Config config, ServerOptions o) : server_(std::move(config), std::move(o)) {
         port_ = server_.bind();
         thread_ = std::thread([this] { server_.run(); });
         // stop() before the accept loop has started would be lost, so wait for it.
@@ -459,4 +466,222 @@ TEST_CASE("a --full rebuild (a stub file switched to a new database) is picked u
     const auto after = srv.get(path);
     CHECK(after.header("X-Yosan-Cache").empty());  // a new database is never answered from the cache
     CHECK(after.js()["total"] == before["total"]);
+}
+
+namespace {
+
+// A raw TCP connection to the test server, for clients that misbehave on purpose. Closed when it goes.
+class RawClient {
+public:
+    explicit RawClient(int port) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        REQUIRE(fd_ >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<std::uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    }
+    RawClient(const RawClient&) = delete;
+    RawClient& operator=(const RawClient&) = delete;
+    ~RawClient() { ::close(fd_); }
+    // MSG_NOSIGNAL: the server may already have closed the connection, which must not kill the test.
+    bool send(std::string_view bytes) { return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()); }
+    // What the server sent until it closed the connection, or until `wait` passes.
+    std::string read_all(std::chrono::milliseconds wait) {
+        std::string out;
+        const auto until = std::chrono::steady_clock::now() + wait;
+        for (;;) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+            pollfd p{fd_, POLLIN, 0};
+            if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return out;
+            char buf[4096];
+            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n <= 0) return out;
+            out.append(buf, static_cast<std::size_t>(n));
+        }
+    }
+
+private:
+    int fd_;
+};
+
+}  // namespace
+
+TEST_CASE("200 clients trickling their headers (slowloris) neither stop a normal request nor stay forever", "[http][hardening]") {
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.request_timeout = std::chrono::milliseconds(4000);
+    RunningServer srv(test::test_config(test::corpus_index()), o);
+    const std::string request = "GET /api/search?q=x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n\r\n";
+    std::vector<std::unique_ptr<RawClient>> slow;
+    for (int i = 0; i < 200; ++i) slow.push_back(std::make_unique<RawClient>(srv.port()));
+    const auto opened = std::chrono::steady_clock::now();
+    // One header byte per second from each (200 clients: far more than the 32 workers).
+    for (std::size_t byte = 0; byte < 3; ++byte) {
+        if (byte > 0) std::this_thread::sleep_for(std::chrono::seconds(1));
+        for (auto& c : slow) c->send(request.substr(byte, 1));
+    }
+    // While all of them are still trickling, a normal request is answered (before the test's 30 s read
+    // timeout; no timing asserted).
+    const json j = srv.get_json("/api/search?q=" + url_encode("蓄電池"));
+    CHECK(j["total"].get<int>() > 0);
+    // Past the deadline each slow client has been answered 408 (JSON) and its connection closed.
+    std::this_thread::sleep_until(opened + std::chrono::milliseconds(5000));
+    int timed_out = 0;
+    for (auto& c : slow) {
+        const std::string reply = c->read_all(std::chrono::milliseconds(3000));
+        if (reply.rfind("HTTP/1.1 408", 0) == 0 && reply.find(R"("error":)") != std::string::npos) ++timed_out;
+    }
+    CHECK(timed_out == 200);
+    CHECK(srv.get_json("/healthz")["status"] == "ok");
+}
+
+TEST_CASE("a server with every connection slot taken answers 503 in JSON, then recovers", "[http][hardening]") {
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.max_connections = 4;
+    RunningServer srv(test::test_config(test::corpus_index()), o);
+    {
+        std::vector<std::unique_ptr<RawClient>> idle;
+        for (int i = 0; i < 4; ++i) idle.push_back(std::make_unique<RawClient>(srv.port()));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // accepted and counted
+        const auto busy = srv.get("/api/search?q=" + url_encode("蓄電池"));
+        CHECK(busy.status == 503);
+        CHECK(busy.js()["error"].is_string());
+        CHECK(busy.header("Retry-After") == "1");
+    }
+    // The idle clients went away: their slots are free again (bounded wait for the server to notice).
+    int status = 0;
+    for (int i = 0; i < 50 && status != 200; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        status = srv.get("/healthz").status;
+    }
+    CHECK(status == 200);
+}
+
+TEST_CASE("a kept-alive connection serves several requests, and an incomplete body times out", "[http][hardening]") {
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.request_timeout = std::chrono::milliseconds(1000);
+    RunningServer srv(test::test_config(test::corpus_index()), o);
+    {
+        httplib::Client client("127.0.0.1", srv.port());
+        client.set_keep_alive(true);
+        for (int i = 0; i < 3; ++i) {
+            auto r = client.Get("/healthz");
+            REQUIRE(r);
+            CHECK(r->status == 200);
+        }
+    }
+    // Two pipelined requests in one write are both answered.
+    RawClient pipelined(srv.port());
+    pipelined.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const std::string both = pipelined.read_all(std::chrono::seconds(10));
+    CHECK(both.find("HTTP/1.1 200") != std::string::npos);
+    CHECK(both.find("HTTP/1.1 200", both.find("HTTP/1.1 200") + 1) != std::string::npos);
+    // A body promised but never sent holds a worker only until the deadline.
+    RawClient body(srv.port());
+    body.send("POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nq=");
+    const std::string reply = body.read_all(std::chrono::seconds(10));
+    CHECK(reply.find("HTTP/1.1 4") == 0);  // 400 or 405 once reading the body failed; never silence
+}
+
+TEST_CASE("symbolic links in the static folder are not followed out of it", "[http][hardening]") {
+    namespace fs = std::filesystem;
+    test::TempDir dir("http-static-links");
+    const fs::path web = dir.path() / "web";
+    fs::create_directories(web);
+    { std::ofstream(web / "index.html") << "<!doctype html><html lang=\"ja\">custom"; }
+    { std::ofstream(web / "app.js") << "// the page"; }
+    { std::ofstream(dir.path() / "secret.txt") << "TOP-SECRET-CONTENT"; }
+    fs::create_symlink("/etc/passwd", web / "passwd.js");
+    fs::create_symlink("../secret.txt", web / "secret.js");
+    fs::create_symlink(dir.path() / "secret.txt", web / "absolute.css");
+    fs::create_symlink(dir.path(), web / "up.js");      // a link to a folder
+    fs::create_symlink("app.js", web / "alias.js");     // stays inside: still served
+    fs::create_symlink("missing.js", web / "dangling.js");
+    RunningServer srv(test::test_config(test::corpus_index()), web.string());
+    CHECK(srv.get("/").body.find("custom") != std::string::npos);
+    CHECK(srv.get("/static/app.js").body == "// the page");
+    CHECK(srv.get("/static/alias.js").body == "// the page");
+    for (const char* p : {"/static/passwd.js", "/static/secret.js", "/static/absolute.css", "/static/up.js", "/static/dangling.js"}) {
+        INFO(p);
+        const auto r = srv.get(p);
+        CHECK(r.status == 404);
+        CHECK(r.js()["error"].is_string());
+        CHECK(r.body.find("root:") == std::string::npos);
+        CHECK(r.body.find("TOP-SECRET") == std::string::npos);
+    }
+    // The folder itself may be reached through a link (an installed package's usual layout).
+    fs::create_symlink(web, dir.path() / "current");
+    RunningServer linked(test::test_config(test::corpus_index()), (dir.path() / "current").string());
+    CHECK(linked.get("/static/app.js").body == "// the page");
+    CHECK(linked.get("/static/passwd.js").status == 404);
+}
+
+TEST_CASE("a sheet with a 1 MB line is searched with a short snippet around the word", "[http][hardening]") {
+    // The line a PDF conversion can produce when a sheet loses its line breaks: 1 MB of text with the
+    // word searched for far inside it. Analysing the whole line for each hit took seconds and hundreds of
+    // megabytes; only a window around the word is analysed now (no timing asserted here).
+    test::TempDir dir("http-long-line");
+    std::string filler;
+    while (filler.size() < 512 * 1024) filler += "事業者の取組を支援し、地域の産業基盤を整備する。";
+    const std::string long_line = filler + "次世代の全固体蓄電池の量産技術を確立する。" + filler;
+    REQUIRE(long_line.size() > 1024 * 1024);
+    const std::string text = "\n\n全固体電池量産技術実証事業\n\n令和7年度予算額 12億円（新規）\n\n製造産業局電池産業課\n\n"
+                             "事業目的・概要\n\n事業目的\n\n" + long_line + "\n\n事業概要\n\n地域の産業基盤を整備する。\n";
+    const std::string source = dir.file("long.txt");
+    { std::ofstream(source, std::ios::binary) << text; }
+    const std::string index = dir.file("index");
+    Config config = test::test_config(index);
+    {
+        ParseResult parsed = SheetParser(test::bureaus()).parse(read_sheet_file(source), source);
+        REQUIRE(parsed.sheets.size() == 1);
+        std::vector<Sheet*> ptrs{&parsed.sheets.front()};
+        assign_ids(ptrs);
+        DocumentBuilder builder(test::analyzer(), config);
+        IndexWriter w(index, builder);
+        w.replace_file(source, parsed.sheets);
+        w.commit();
+    }
+    RunningServer srv(config);
+    for (const char* query : {"蓄電池", "全固体 量産", "電池"}) {
+        INFO(query);
+        const json j = srv.get_json("/api/search?q=" + url_encode(query));
+        REQUIRE(j["total"] == 1);
+        const std::string html = j["hits"][0]["snippet"]["html"];
+        CHECK(html.find("<mark>") != std::string::npos);
+        CHECK(html.find("蓄電池") != std::string::npos);
+        CHECK(html.size() < 1024);
+        CHECK(html.rfind("…", 0) == 0);  // cut out of a longer line
+        CHECK(first_invalid_utf8(html) == std::string::npos);
+    }
+    // A word found all over the line: still a short snippet.
+    const json none = srv.get_json("/api/search?q=" + url_encode("事業者"));
+    REQUIRE(none["total"] == 1);
+    CHECK(none["hits"][0]["snippet"]["html"].get<std::string>().size() < 1024);
+}
+
+TEST_CASE("absurd amounts are a 400, never a 500", "[http][hardening]") {
+    RunningServer& srv = corpus_server();
+    const std::string zeros(400, '0');
+    std::string digits401 = "1" + zeros;
+    std::string wide;  // 40 full-width digits: short in bytes per character, long in characters
+    for (int i = 0; i < 40; ++i) wide += "９";
+    for (const std::string& amount : {digits401, "1" + zeros + "円", std::string("99999999999999兆円"), std::string("1e15000"),
+                                      std::string("99e15"), std::string("99999999999999999999"), std::string("1") + zeros + "億",
+                                      wide + "円", std::string("100000兆円")}) {
+        for (const char* param : {"amount_min", "amount_max"}) {
+            INFO(param << "=" << amount.substr(0, 40));
+            const json j = srv.get_json(std::string("/api/search?") + param + "=" + url_encode(amount), 400);
+            CHECK(j["error"].is_string());
+            CHECK(j["detail"] == param);
+        }
+    }
+    // Large but sane amounts are still accepted (1兆円 = the largest programmes; 9000兆円 below the cap).
+    CHECK(srv.get_json("/api/search?amount_min=" + url_encode("1兆円"))["total"].is_number());
+    CHECK(srv.get_json("/api/search?amount_max=" + url_encode("9000兆円"))["total"].is_number());
 }
