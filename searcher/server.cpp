@@ -386,9 +386,11 @@ void HttpServer::Impl::handle_health(httplib::Response& res) {
         const std::string at = db.get_metadata(std::string(schema::kMetaIndexedAt));
         j["indexed_at"] = at.empty() ? json(nullptr) : json(at);
         j["schema"] = db.get_metadata(std::string(schema::kMetaSchema));
+        // An index analysed with other dictionaries answers, but words silently stop matching.
+        if (auto mismatch = analysis_mismatch(config, db)) j["status"] = "analysis-mismatch", j["detail"] = *mismatch;
         return j;
     });
-    send_json(res, 200, out);
+    send_json(res, out["status"] == "ok" ? 200 : 503, out);
 }
 
 void HttpServer::Impl::handle_static(const std::string& name, httplib::Response& res) {

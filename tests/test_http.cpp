@@ -332,6 +332,20 @@ TEST_CASE("healthz reports the index", "[http]") {
     CHECK(h["indexed_at"].get<std::string>().size() == 20);  // 2026-11-30T23:33:14Z
 }
 
+TEST_CASE("an index analysed with other dictionaries is reported: healthz 503 and the CLI warns", "[http]") {
+    test::TempDir dir("analysis-mismatch");
+    Config config = test::test_config(test::corpus_index());
+    // The same character fixes plus one more: the searcher would fold text differently from the index.
+    const std::string charmap = dir.file("charmap.tsv");
+    std::ofstream(charmap) << test::read_file(config.char_fixes_path) << "髙\t高\n";
+    config.char_fixes_path = charmap;
+    RunningServer srv(config);
+    const json h = srv.get_json("/healthz", 503);
+    CHECK(h["status"] == "analysis-mismatch");
+    CHECK(h["detail"].get<std::string>().find("yosan-index --full") != std::string::npos);
+    CHECK(corpus_server().get_json("/healthz")["status"] == "ok");
+}
+
 TEST_CASE("the page and its files: content types, security headers, no traversal, read-only", "[http]") {
     RunningServer& srv = corpus_server();
     const auto page = srv.get("/");

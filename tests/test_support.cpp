@@ -1,5 +1,7 @@
 #include "tests/test_support.h"
 
+#include "core/schema.h"
+
 #include "indexer/bureau_inference.h"
 
 #include <array>
@@ -89,6 +91,7 @@ const std::string& corpus_index() {
         for (Sheet& s : sheets) ptrs.push_back(&s);
         enrich_run_sheets(ptrs, c);
         w.replace_file(corpus_path(), sheets);
+        w.set_metadata(std::string(schema::kMetaAnalysis), analysis_fingerprint(c));
         w.commit();
         return p;
     }();
