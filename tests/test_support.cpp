@@ -1,9 +1,5 @@
 #include "tests/test_support.h"
 
-#include "core/schema.h"
-
-#include "indexer/bureau_inference.h"
-
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -13,6 +9,8 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/schema.h"
+#include "indexer/bureau_inference.h"
 #include "indexer/document_builder.h"
 #include "indexer/index_writer.h"
 
