@@ -549,7 +549,14 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
             add_word(sentence.substr(from, g.end - from), true, g.negated);
         }
     };
-    for (const Item& it : items) {
+    for (std::size_t index = 0; index < items.size(); ++index) {
+        const Item& it = items[index];
+        // 「補助率 2/3以上」: the word before a rate filter names it and is not searched for.
+        if (it.text == "補助率" && !it.quoted && index + 1 < items.size()) {
+            Filters probe;
+            std::vector<RecognisedFilter> unused;
+            if (recognise_filter_word(items[index + 1].text, probe, unused) && !probe.of("rate").empty()) continue;
+        }
         if (it.is_or) {
             pending_or = !out.required.empty();
             continue;
