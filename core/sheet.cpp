@@ -1,5 +1,7 @@
 #include "core/sheet.h"
 
+#include "core/text.h"
+
 namespace yosan {
 
 std::string Sheet::location() const {
@@ -104,6 +106,13 @@ Sheet Sheet::from_json(const nlohmann::json& j) {
     s.last_line = src.value("last_line", 0u);
     s.budget_line = src.value("budget_line", 0u);
     return s;
+}
+
+std::string title_key(std::string_view title) {
+    std::string key;
+    for (char c : normalize(title))
+        if (c != ' ') key += c;
+    return key;
 }
 
 }  // namespace yosan

@@ -94,4 +94,8 @@ struct Sheet {
     static Sheet from_json(const nlohmann::json& j);
 };
 
+// The key by which two sheets are the same 事業: the title normalised, spaces dropped, so that a line break
+// or a full-width space in the PDF conversion does not make two sheets of one 事業 look different.
+std::string title_key(std::string_view title);
+
 }  // namespace yosan

@@ -16,13 +16,6 @@ namespace {
 
 // Titles are compared as the ids compare them: normalised, spaces dropped, so that a line break or a
 // full-width space in the PDF conversion does not make two sheets of one 事業 look different.
-std::string title_key(std::string_view title) {
-    std::string key;
-    for (char c : normalize(title))
-        if (c != ' ') key += c;
-    return key;
-}
-
 std::vector<std::string> split_tabs(std::string_view line) {
     std::vector<std::string> out;
     while (true) {

@@ -103,13 +103,6 @@ std::string export_csv(const ExportResult& result) {
 
 namespace {
 
-std::string title_key(std::string_view title) {
-    std::string key;
-    for (char c : normalize(title))
-        if (c != ' ') key += c;
-    return key;
-}
-
 int kind_rank(const std::optional<std::string>& kind) {
     static constexpr std::string_view order[] = {"当初", "補正", "予備費", "要求"};
     for (int i = 0; i < 4; ++i)
