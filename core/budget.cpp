@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
+#include <string>
 
 #include "core/text.h"
 
@@ -30,9 +32,24 @@ std::optional<double> take_number(std::string_view& s) {
         ++i;
     }
     if (!digits) return std::nullopt;
-    double v = std::stod(std::string(s.substr(0, i)));
+    double v = 0;
+    try {
+        v = std::stod(std::string(s.substr(0, i)));
+    } catch (const std::out_of_range&) {
+        // A run of hundreds of digits overflows (or underflows) a double: not an amount, and an exception
+        // here would fail the whole query (HTTP 500) or sheet file.
+        return std::nullopt;
+    }
     s.remove_prefix(i);
     return v;
+}
+
+// Yen as an integer. llround of a value beyond int64 gives an unspecified result (INT64_MIN with glibc),
+// which would become a negative amount or overflow in the amount + 1 of the searcher's bounds; such a sum
+// (1e21 億円) is not an amount, and 9e18 yen leaves that + 1 room.
+std::optional<std::int64_t> to_yen(double v) {
+    if (!(v >= 0 && v < 9e18)) return std::nullopt;
+    return std::llround(v);
 }
 
 }  // namespace
@@ -49,7 +66,7 @@ std::optional<std::int64_t> parse_yen(std::string_view text) {
         auto m = take_number(mant);
         std::string_view exp_view = exp;
         auto x = take_number(exp_view);
-        if (m && x && mant.empty() && exp_view.empty() && *x <= 15) return std::llround(*m * std::pow(10.0, *x));
+        if (m && x && mant.empty() && exp_view.empty() && *x <= 15) return to_yen(*m * std::pow(10.0, *x));
         return std::nullopt;
     }
 
@@ -75,7 +92,7 @@ std::optional<std::int64_t> parse_yen(std::string_view text) {
     }
     if (starts_with(v, "円")) v.remove_prefix(3);
     if (!any || !v.empty()) return std::nullopt;
-    return std::llround(total);
+    return to_yen(total);
 }
 
 std::optional<int> parse_fiscal_year(std::string_view text) {
