@@ -288,7 +288,10 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
     }
     // A query of words ANDs them; the ones that are not in any sheet make the result empty, as staff expect.
     out.has_text = !must.empty() || !must_not.empty();
-    Xapian::Query q = must.empty() ? Xapian::Query::MatchAll : Xapian::Query(Xapian::Query::OP_AND, must.begin(), must.end());
+    // Query(std::string()) and not Query::MatchAll: copying that static object changes its reference count
+    // without synchronisation, so concurrent requests (the server's threads) could corrupt it (Xapian's
+    // query.h says so; ThreadSanitizer showed it).
+    Xapian::Query q = must.empty() ? Xapian::Query(std::string()) : Xapian::Query(Xapian::Query::OP_AND, must.begin(), must.end());
     // Sheets where the words stand close together rank above sheets where they are far apart: an optional
     // NEAR of all the words' terms adds weight without changing what matches.
     if (near_words >= 2 && config_.proximity_weight > 0 && near_terms.size() <= 16) {

@@ -46,7 +46,7 @@ struct HighlightPattern {
 };
 
 struct ParsedQuery {
-    Xapian::Query query;  // MatchAll when there is no text
+    Xapian::Query query;  // matches all (Query(std::string())) when there is no text
     bool has_text = false;
     Filters filters;  // what the text contributed
     std::vector<RecognisedFilter> recognised;
