@@ -118,12 +118,26 @@ std::vector<std::string> kanji_bigrams(std::string_view run) {
 
 namespace {
 
-const icu::Normalizer2& instance(bool casefold) {
+const icu::Normalizer2& load(bool casefold) {
     UErrorCode status = U_ZERO_ERROR;
     const icu::Normalizer2* n =
         casefold ? icu::Normalizer2::getNFKCCasefoldInstance(status) : icu::Normalizer2::getNFKCInstance(status);
     if (U_FAILURE(status) || n == nullptr) throw AnalysisError(std::string("ICU normaliser unavailable: ") + u_errorName(status));
     return *n;
+}
+
+// ICU makes its singletons once (umtx_initOnce) and hands them to later callers through an atomic load
+// inside libicuuc; the indexer's parse threads (reindex.cpp) then read the object from our code. Holding
+// the reference in a function-local static publishes it through the C++ static-init guard, which
+// ThreadSanitizer sees (it cannot see ICU's own atomics: the library is not instrumented), and spares a
+// call into ICU per line. A throw leaves the static uninitialised, so the next call tries again.
+const icu::Normalizer2& instance(bool casefold) {
+    if (casefold) {
+        static const icu::Normalizer2& nfkc_casefold = load(true);
+        return nfkc_casefold;
+    }
+    static const icu::Normalizer2& nfkc = load(false);
+    return nfkc;
 }
 
 NormalizedText normalize_with(const icu::Normalizer2& norm, std::string_view original, const CharMap& fixes) {

@@ -625,8 +625,11 @@ Xapian::Query ParsedQuery::build(const std::vector<bool>& keep, bool loose) cons
     std::vector<Xapian::Query> must;
     for (std::size_t i = 0; i < required.size(); ++i)
         if (keep.empty() || keep[i]) must.push_back(loose && !required[i].strict ? required[i].loose : required[i].query);
-    if (must.empty() && excluded.empty()) return Xapian::Query::MatchAll;
-    Xapian::Query q = must.empty() ? Xapian::Query::MatchAll : Xapian::Query(Xapian::Query::OP_AND, must.begin(), must.end());
+    // Query(std::string()) matches everything like Query::MatchAll, but copying that shared static object
+    // changes its reference count without synchronisation: concurrent requests could corrupt it (Xapian's
+    // query.h says so; ThreadSanitizer showed it).
+    if (must.empty() && excluded.empty()) return Xapian::Query(std::string());
+    Xapian::Query q = must.empty() ? Xapian::Query(std::string()) : Xapian::Query(Xapian::Query::OP_AND, must.begin(), must.end());
     // Bonuses add weight without changing what matches.
     if (!must.empty() && !bonus.empty())
         q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, Xapian::Query(Xapian::Query::OP_OR, bonus.begin(), bonus.end()));

@@ -219,7 +219,7 @@ Xapian::Query Searcher::filter_query(const Filters& f) const {
     if (f.amount_min) parts.emplace_back(Xapian::Query::OP_VALUE_GE, schema::kSlotAmount, Xapian::sortable_serialise(static_cast<double>(*f.amount_min)));
     if (f.amount_max) // exclusive: the largest representable amount below it
         parts.emplace_back(Xapian::Query::OP_VALUE_LE, schema::kSlotAmount, Xapian::sortable_serialise(static_cast<double>(*f.amount_max) - 0.5));
-    if (parts.empty()) return Xapian::Query::MatchAll;
+    if (parts.empty()) return Xapian::Query(std::string());  // match all; never the shared static MatchAll (query_parser.cpp)
     return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());  // AND across facets
 }
 

@@ -48,10 +48,13 @@ TEST_CASE("amounts in yen", "[text][budget]") {
         REQUIRE(parse_yen(text).has_value());
         CHECK(*parse_yen(text) == yen);
     }
-    for (const char* bad : {"", "億円", "たくさん", "10億円以上", "1e99", "abc"}) {
+    for (const char* bad : {"", "億円", "たくさん", "10億円以上", "1e99", "abc", "99999999999e15", "100000000000億円"}) {
         INFO(bad);
         CHECK_FALSE(parse_yen(bad).has_value());
     }
+    // Beyond a double: refused, not thrown (std::stod throws out_of_range there).
+    CHECK_FALSE(parse_yen("1" + std::string(400, '0') + "億円").has_value());
+    CHECK(parse_yen("0." + std::string(400, '0') + "1億円").value_or(0) == 0);  // never a throw; rounds to nothing
 }
 
 TEST_CASE("fiscal years and kinds", "[text][budget]") {
