@@ -58,7 +58,7 @@ const std::map<std::string, std::set<std::string>, std::less<>>& known_keys() {
         {"index", {"path", "max_delete_share", "settle_seconds"}},
         {"corpus", {"paths"}},
         {"analysis", {"dictionary", "dictionary_path", "user_dictionary"}},
-        {"dict", {"bureaus", "synonyms", "char_fixes"}},
+        {"dict", {"bureaus", "synonyms", "char_fixes", "assignments"}},
         {"amount", {"buckets"}},
         {"weights", {"title", "purpose", "overview", "other"}},
         {"ranking", {"bm25_k1", "bm25_b", "compound_part_weight", "proximity_weight", "proximity_window"}},

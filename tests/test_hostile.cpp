@@ -366,6 +366,12 @@ TEST_CASE("ids for 10,000 sheets sharing one title are allocated in linear time"
     CHECK(sheets.back().id == base_id(s) + "-10001");
 }
 
+TEST_CASE("the shipped config has no key the reader does not know", "[hostile][config]") {
+    const Config c = Config::load(test::source_path("config/yosan.toml"));
+    CHECK(c.warnings.empty());
+    CHECK_FALSE(c.assignments_path.empty());
+}
+
 TEST_CASE("a config with wrong types is refused naming the key, unknown keys are warned about", "[hostile][config]") {
     test::TempDir dir("bad-config");
     const auto load = [&](const std::string& toml) {

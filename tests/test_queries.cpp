@@ -93,7 +93,7 @@ TEST_CASE_METHOD(Queries, "sentences typed without spaces find the sheets they d
     }
 }
 
-TEST_CASE_METHOD(Queries, "a word no sheet has is dropped and named; a sentence of such words stays empty", "[search][queries]") {
+TEST_CASE_METHOD(Queries, "a word no sheet has is dropped and named, a sentence of such words stays empty", "[search][queries]") {
     SearchResult r = run("京都の中小企業の事業承継");
     CHECK(r.relaxation.relaxed);
     CHECK(r.relaxation.dropped == std::vector<std::string>{"京都"});

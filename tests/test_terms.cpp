@@ -30,7 +30,7 @@ TEST_CASE("long boolean terms are hashed to fit, stay distinct and stay valid UT
     CHECK(terms::boolean(schema::kBureau, "製造産業局") == "XB製造産業局");  // short terms are left alone
 }
 
-TEST_CASE("over-long words are not terms; a token stands for its lemma and its surface", "[terms]") {
+TEST_CASE("over-long words are not terms, a token stands for its lemma and its surface", "[terms]") {
     Token t;
     t.surface = "宇宙";
     t.term = "ソラ";  // UniDic's lemma of 宇宙 standing alone
