@@ -70,7 +70,12 @@ std::optional<std::string> read_rate(std::string_view typed, const FacetContext&
     std::string t = nfkc(typed);
     if (t == "定額") return t;
     if (!rate_share(t)) return std::nullopt;
-    return t;
+    // As the indexer writes it: 02/3 and 2/3 are one value.
+    int n = 0, d = 0;
+    const std::size_t slash = t.find('/');
+    std::from_chars(t.data(), t.data() + slash, n);
+    std::from_chars(t.data() + slash + 1, t.data() + t.size(), d);
+    return std::to_string(n) + "/" + std::to_string(d);
 }
 
 std::optional<std::string> read_organisation(std::string_view typed, const FacetContext& c) {

@@ -239,6 +239,12 @@ std::vector<std::vector<std::string>> segment_reading(const std::string& kata, c
     std::vector<std::vector<std::string>> out;
     std::vector<std::string> current;
     const std::size_t max_pieces = 6, max_results = 8;
+    // reachable[i]: the rest from i can be split at all; the walk never enters a dead end.
+    std::vector<bool> reachable(n + 1, false);
+    reachable[n] = true;
+    for (std::size_t i = n; i-- > 0;)
+        for (std::size_t j = i + 1; j <= n && !reachable[i]; ++j) reachable[i] = known[i][j] && reachable[j];
+    if (!reachable[0]) return {};
     std::function<void(std::size_t, std::size_t)> walk = [&](std::size_t at, std::size_t limit) {
         if (out.size() >= max_results) return;
         if (at == n) {
@@ -247,7 +253,7 @@ std::vector<std::vector<std::string>> segment_reading(const std::string& kata, c
         }
         if (current.size() >= limit) return;
         for (std::size_t j = n; j > at; --j) {  // longer pieces first
-            if (!known[at][j]) continue;
+            if (!known[at][j] || !reachable[j]) continue;
             std::string piece(schema::kReading);
             for (std::size_t k = at; k < j; ++k) piece += chars[k];
             current.push_back(std::move(piece));
@@ -481,6 +487,7 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
             bool content;
             std::vector<std::size_t> cuts;  // where a new word of the compound starts
             bool negated = false;           // its chunk holds a negation
+            int tokens = 1;
         };
         std::vector<Group> groups, chunk;
         std::size_t chunk_begin = 0;
@@ -494,8 +501,11 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
                 chunk.clear();
                 return;
             }
+            // A budget word of several tokens inside a sentence (令和6年度補正, 10億円以上) is a filter; a lone
+            // 当初 or 補正 in a sentence (当初の目標を達成) is a word of it.
             for (const Group& g : chunk)
-                if (!(g.content && recognise_filter_word(sentence.substr(g.begin, g.end - g.begin), out.filters, out.recognised)))
+                if (!(g.content && g.tokens > 1 &&
+                      recognise_filter_word(sentence.substr(g.begin, g.end - g.begin), out.filters, out.recognised)))
                     groups.push_back(g);
             chunk.clear();
         };
@@ -519,8 +529,9 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
                                      is_ascii_alnum(t.surface);
                 if (!after_prefix && !letters && !t.pos.starts_with("接尾")) chunk.back().cuts.push_back(t.begin);
                 chunk.back().end = t.end;
+                ++chunk.back().tokens;
             } else if (role != Role::none) {
-                chunk.push_back({t.begin, t.end, role == Role::content, {}});
+                chunk.push_back({t.begin, t.end, role == Role::content, {}, false, 1});
             }
             // A light verb or a symbol ends a compound but stays inside the chunk (10億〜100億円).
             open = role == Role::content;
@@ -562,7 +573,14 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
             continue;
         }
         if (it.field == "bureau") {
-            out.filters.add_typed(*find_facet("bureau"), it.text, FacetContext{config_, bureaus_});
+            Filters named;
+            named.add_typed(*find_facet("bureau"), it.text, FacetContext{config_, bureaus_});
+            if (it.negated) {  // -bureau:自動車課 leaves that organisation out
+                for (const auto& [facet, values] : named.values)
+                    for (const std::string& v : values) out.excluded.emplace_back(terms::boolean(find_facet(facet)->prefix, v));
+                continue;
+            }
+            out.filters.merge(named);
             out.recognised.push_back({"bureau", bureaus_.canonical(it.text), it.text});
             continue;
         }
@@ -579,6 +597,12 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
             }
             out.highlight.insert(out.highlight.end(), highlight.begin(), highlight.end());
             add_requirement({it.text, q->strict, q->strict, true});
+            pending_or = false;
+            continue;
+        }
+        // Next to OR, an item is one alternative as typed (電気自動車 OR 医療機器), not words to require apart.
+        if (pending_or || (index + 1 < items.size() && items[index + 1].is_or)) {
+            add_word(it.text, true, true);
             pending_or = false;
             continue;
         }
@@ -603,6 +627,8 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
         add_sentence(sentence);
         pending_or = false;
     }
+    // A run of 1,000 bytes without spaces could hold a hundred words; the relaxation's work grows with them.
+    if (out.required.size() > kMaxItems) throw UsageError("検索語が多すぎます（" + std::to_string(kMaxItems) + " 語まで）", "q");
     out.has_text = !out.required.empty() || !out.excluded.empty();
     // Sheets where the words stand close together rank above sheets where they are far apart.
     if (near.size() >= 2 && near.size() <= 16 && config_.proximity_weight > 0) {

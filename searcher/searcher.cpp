@@ -346,6 +346,9 @@ Xapian::Query Searcher::relax(const ParsedQuery& pq, const Filters& filters, Rel
     const double docs = std::max<double>(1, db_.get_doccount());
     std::vector<std::size_t> fixed, candidates;
     std::vector<double> weight(n, 0);
+    // More than 10 words that could be dropped: 2^10 sets is the most this tries; keep the strict answer.
+    if (std::count_if(pq.required.begin(), pq.required.end(), [](const Requirement& r) { return !r.strict; }) > 10)
+        return complete > 0 ? loose : all;
     for (std::size_t i = 0; i < n; ++i) {
         if (pq.required[i].strict) {
             fixed.push_back(i);
@@ -357,8 +360,8 @@ Xapian::Query Searcher::relax(const ParsedQuery& pq, const Filters& filters, Rel
         weight[i] = std::log(docs / hits) + 1;
     }
     const std::size_t min_keep = std::max<std::size_t>(1, (n + 1) / 2);
-    // C(10, 5) = 252 sets at the most; a query of more content words keeps its strict answer.
-    if (candidates.size() > 10 || fixed.size() + candidates.size() < min_keep) return complete > 0 ? loose : all;
+    // At most 10 candidates, so at most 2^10 sets over all k, each one bounded query.
+    if (fixed.size() + candidates.size() < min_keep) return complete > 0 ? loose : all;
     std::optional<Xapian::Query> chosen;
     for (std::size_t k = std::min(fixed.size() + candidates.size(), n - 1); k >= min_keep && k >= fixed.size(); --k) {
         const std::size_t need = k - fixed.size();
@@ -377,14 +380,20 @@ Xapian::Query Searcher::relax(const ParsedQuery& pq, const Filters& filters, Rel
             sets.push_back({w, Xapian::Query(Xapian::Query::OP_AND, words.begin(), words.end())});
         }
         std::stable_sort(sets.begin(), sets.end(), [](const Set& a, const Set& b) { return a.weight > b.weight; });
+        // The sheets found so far, by docid: each set is run once, and no growing OR is counted again.
         std::vector<Xapian::Query> taken;
-        Xapian::doccount found = 0;
+        std::set<Xapian::docid> seen;
         for (const Set& set : sets) {
-            if (count_up_to(filtered(set.query, filters), 1) == 0) continue;
+            Xapian::Enquire e(db_);
+            e.set_query(filtered(set.query, filters));
+            e.set_weighting_scheme(Xapian::BoolWeight());
+            const Xapian::MSet some = e.get_mset(0, kFew);
+            if (some.empty()) continue;
             taken.push_back(set.query);
-            found = count_up_to(filtered(Xapian::Query(Xapian::Query::OP_OR, taken.begin(), taken.end()), filters), kFew);
-            if (found >= kFew) break;
+            for (auto it = some.begin(); it != some.end(); ++it) seen.insert(*it);
+            if (seen.size() >= kFew) break;
         }
+        const Xapian::doccount found = static_cast<Xapian::doccount>(seen.size());
         if (!taken.empty()) chosen = Xapian::Query(Xapian::Query::OP_OR, taken.begin(), taken.end());
         if (found >= kFew) break;
     }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/error.h"
 #include "tests/test_support.h"
 
 using namespace yosan;
@@ -194,5 +195,31 @@ TEST_CASE_METHOD(Queries, "synonyms, titles and zero-hit help", "[search][querie
         REQUIRE(r.removable.size() == 1);
         CHECK(r.removable[0].field == "kind");
         CHECK(r.removable[0].count == run("ロボティクス").total);
+    }
+}
+
+TEST_CASE_METHOD(Queries, "operators keep their meaning next to sentences and compounds", "[search][queries]") {
+    SECTION("A OR B with compounds: either whole compound") {
+        SearchResult r = run("電気自動車 OR 医療機器", 50);
+        CHECK(line_set(r).count(303));   // 電気自動車用革新型蓄電池技術開発
+        CHECK(line_set(r).count(1607));  // 医工連携グローバル展開事業
+        CHECK(r.total >= run("電気自動車", 50).total);
+        CHECK(r.total >= run("医療機器", 50).total);
+    }
+    SECTION("-bureau: leaves the organisation out") {
+        SearchResult r = run("蓄電池 -bureau:商務情報政策局", 50);
+        REQUIRE(r.total > 0);
+        CHECK(r.total < run("蓄電池", 50).total);
+        for (const Hit& h : r.hits)
+            for (const BureauRef& b : h.sheet.bureaus) CHECK(b.top != "商務情報政策局");
+    }
+    SECTION("a lone 当初 or 補正 inside a sentence is a word, not a filter") {
+        CHECK(run("当初の目標を達成する事業").applied.of("kind").empty());
+        CHECK(run("令和6年度補正の半導体").applied.of("kind") == std::vector<std::string>{"補正"});
+    }
+    SECTION("a run of a thousand bytes without spaces is refused, not searched word by word") {
+        std::string run_on;
+        while (run_on.size() < 1000) run_on += "蓄電池製造基盤";
+        CHECK_THROWS_AS(run(run_on), UsageError);
     }
 }
