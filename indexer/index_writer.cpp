@@ -204,8 +204,8 @@ void update_spellings(Xapian::WritableDatabase& db, const Xapian::Document& doc,
 }
 
 // Xapian refuses a term longer than 245 bytes when the document is written, failing the whole transaction.
-// The analyzer never makes such a word, but a boolean term (a bureau name of a hostile line, a very long
-// path) could be one: refused here, before anything of the file is written, as an input error of its sheet.
+// core/terms caps free-text words and hashes long boolean terms, so no document should hold one; this is
+// the last check before anything of the file is written, so that a bug there fails one file, not the night.
 void check_terms(const Xapian::Document& doc, const Sheet& sheet) {
     for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t)
         if ((*t).size() > terms::kMaxTermBytes)

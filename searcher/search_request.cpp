@@ -11,8 +11,8 @@ namespace yosan {
 namespace {
 constexpr std::size_t kMaxValues = 32;  // values of one repeated parameter
 // The longest amount anyone types is about 20 characters (1兆2000億3000万円, ５０，０００，０００，０００円).
-// Checked before parse_yen, whose number reading goes through std::stod: a 400-digit number would
-// overflow a double and throw std::out_of_range, which is not a UsageError and became a 500.
+// Checked before parse_yen (which refuses absurd numbers itself), so that a 400-digit value gets the
+// message about amounts, not a long echo; it once went through std::stod, threw, and became a 500.
 constexpr std::size_t kMaxAmountChars = 32;
 // 1京円: a hundred times the whole national budget. Anything above is a typo, and refusing it keeps
 // amount_max + 1 (exclusive bound) far from the int64 range.

@@ -129,7 +129,7 @@ public:
     bool reopen();
     Xapian::Database& database() { return db_; }
     // For searcher/export.cpp (defined there): every match of the request, its paging ignored, up to
-    // `cap` sheets, and how many match in all; the sheets whose indexed title holds `name` as a phrase.
+    // `cap` sheets, and how many match in all; the sheets whose indexed title holds all the words of `name`.
     std::vector<Sheet> all_matches(const SearchRequest& request, Xapian::doccount cap, Xapian::doccount& total);
     std::vector<Sheet> title_phrase_sheets(const std::string& name, Xapian::doccount limit);
 
