@@ -19,7 +19,7 @@ std::string repeat(std::string_view s, int n) {
 }  // namespace
 
 TEST_CASE("long boolean terms are hashed to fit, stay distinct and stay valid UTF-8", "[terms]") {
-    const std::string folder = "/srv/予算/" + repeat("経済産業省", 16);  // 80 Japanese characters
+    const std::string folder = "corpus/予算/" + repeat("経済産業省", 16);  // 80 Japanese characters (never opened)
     const std::string a = terms::boolean(schema::kFile, folder + "/a.txt");
     const std::string b = terms::boolean(schema::kFile, folder + "/b.txt");
     CHECK(a.size() <= terms::kMaxTermBytes);
@@ -46,7 +46,7 @@ TEST_CASE("a sheet from a deep folder with a huge title indexes into a real data
     test::TempDir dir("terms-db");
     Config config = test::test_config(dir.file("db"));
     Sheet s = test::sheet_at_line(196);
-    s.file = "/srv/予算/" + repeat("経済産業省予算資料", 10) + "/sheets.txt";
+    s.file = "corpus/予算/" + repeat("経済産業省予算資料", 10) + "/sheets.txt";
     s.title = repeat("宇宙戦略基金", 4000) + "事業";  // about 70 KB, with no break
     s.id = "longtitle";
     const DocumentBuilder builder(test::analyzer(), config);
