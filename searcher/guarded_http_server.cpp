@@ -1,6 +1,7 @@
 #include "searcher/guarded_http_server.h"
 
 #include <algorithm>
+#include <optional>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -158,11 +159,14 @@ struct Connection {
 class ConnectionStream : public httplib::Stream {
 public:
     ConnectionStream(Connection& c, std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout)
-        : c_(c), read_timeout_(read_timeout), write_timeout_(write_timeout), write_deadline_(Clock::now() + kMaxResponseTime) {}
+        : c_(c), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
 
     bool is_readable() const override { return c_.pending() > 0 || wait_for(c_.fd, POLLIN, read_budget()); }
     bool is_writable() const override {
-        const int budget = std::min(static_cast<int>(write_timeout_.count()), millis_until(write_deadline_, Clock::now()));
+        // The answer's deadline runs from its first byte: the handler's own time (a long CSV export) is not
+        // the client's slowness.
+        if (!write_deadline_) write_deadline_ = Clock::now() + kMaxResponseTime;
+        const int budget = std::min(static_cast<int>(write_timeout_.count()), millis_until(*write_deadline_, Clock::now()));
         return budget > 0 && wait_for(c_.fd, POLLOUT, budget);
     }
 
@@ -211,7 +215,7 @@ private:
 
     Connection& c_;
     std::chrono::milliseconds read_timeout_, write_timeout_;
-    Clock::time_point write_deadline_;
+    mutable std::optional<Clock::time_point> write_deadline_;  // set when the answer starts
 };
 
 }  // namespace
