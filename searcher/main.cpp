@@ -146,7 +146,7 @@ int run_search(int argc, char** argv) {
     req.offset = offset;
     const Synonyms synonyms = Synonyms::load(config.synonyms_path, analyzer);
     Searcher searcher(config, analyzer, directory, synonyms);
-    if (auto mismatch = analysis_mismatch(config, searcher.database())) std::cerr << "yosan-search: 警告: " << *mismatch << "\n";
+    if (auto mismatch = analysis_mismatch(analysis_fingerprint(config), searcher.database())) std::cerr << "yosan-search: 警告: " << *mismatch << "\n";
     if (format == "csv") {
         const ExportResult all = export_matches(searcher, req);
         std::cout << export_csv(all);

@@ -311,13 +311,6 @@ SearchResult Searcher::search(const SearchRequest& req) {
     return r;
 }
 
-bool Searcher::matches_any(const Xapian::Query& query) const {
-    Xapian::Enquire e(db_);
-    e.set_query(query);
-    e.set_weighting_scheme(Xapian::BoolWeight());
-    return e.get_mset(0, 1).size() > 0;
-}
-
 Xapian::doccount Searcher::count_up_to(const Xapian::Query& query, Xapian::doccount enough) const {
     Xapian::Enquire e(db_);
     e.set_query(query);
@@ -416,7 +409,7 @@ std::optional<std::string> Searcher::suggest(const std::string& query, const Par
     std::string fixed = nfkc(query);
     bool changed = false;
     for (const Requirement& r : pq.required) {
-        if (r.text.find(' ') != std::string::npos || matches_any(r.loose)) continue;
+        if (r.text.find(' ') != std::string::npos || count_up_to(r.loose, 1) > 0) continue;
         std::string word = analyzer_.normalize(r.text);
         if (all_of_script(word, is_hiragana)) word = hiragana_to_katakana(word);
         // Short words have too many neighbours: ドル is one letter from a dozen words and means none.
@@ -752,9 +745,9 @@ std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit
     return out;
 }
 
-std::optional<std::string> analysis_mismatch(const Config& config, const Xapian::Database& db) {
+std::optional<std::string> analysis_mismatch(const std::string& fingerprint, const Xapian::Database& db) {
     const std::string stored = db.get_metadata(std::string(schema::kMetaAnalysis));
-    if (stored.empty() || stored == analysis_fingerprint(config)) return std::nullopt;
+    if (stored.empty() || stored == fingerprint) return std::nullopt;
     return "索引を作ったときと辞書または文字補正表が異なります。yosan-index --full で索引を作り直してください"
            "（索引: " + stored + "）";
 }

@@ -146,7 +146,6 @@ private:
     Plan make_plan(const SearchRequest& req, Relaxation& relaxation);
     // The query, the weighting and the order of the request on `enquire` (`keys` must outlive it).
     void prepare(Xapian::Enquire& enquire, Xapian::MultiValueKeyMaker& keys, const Plan& plan, SortOrder sort) const;
-    bool matches_any(const Xapian::Query& query) const;
     Xapian::doccount count_up_to(const Xapian::Query& query, Xapian::doccount enough) const;
     // The query to answer with: all words; or, when they match nothing together, their words loosened, or
     // the largest set of them that matches something (at least half of them).
@@ -173,8 +172,9 @@ private:
 // Whether the index was analysed with the dictionaries and character fixes this process uses: the
 // indexer stores analysis_fingerprint() (core/config.h) at each commit. Another dictionary cuts words
 // differently, so queries would silently stop matching. A message for staff when they differ; nullopt
-// when they agree or the index predates the fingerprint. Throws ConfigError when a dictionary is missing.
-std::optional<std::string> analysis_mismatch(const Config& config, const Xapian::Database& db);
+// when they agree or the index predates the fingerprint. `fingerprint` is analysis_fingerprint() of this
+// process's config: computed once (it reads samples of a 243 MB dictionary), not per check.
+std::optional<std::string> analysis_mismatch(const std::string& fingerprint, const Xapian::Database& db);
 
 // JSON for programs and the web page (the same content as the text output).
 nlohmann::json to_json(const SearchResult& r);

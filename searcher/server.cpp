@@ -240,6 +240,7 @@ struct HttpServer::Impl {
           analyzer(config.analysis),
           bureaus(config.bureaus_path.empty() ? BureauDirectory{} : BureauDirectory::load(config.bureaus_path)),
           synonyms(Synonyms::load(config.synonyms_path, analyzer)),
+          analysis(analysis_fingerprint(config)),
           pool(config, analyzer, bureaus, synonyms) {
         { auto first = pool.acquire(); }  // opens the index now: a missing index fails at start, not per request
         routes();
@@ -261,6 +262,7 @@ struct HttpServer::Impl {
     Analyzer analyzer;
     BureauDirectory bureaus;
     Synonyms synonyms;
+    std::string analysis;  // analysis_fingerprint(config), for /healthz: the dictionaries do not change while serving
     SearcherPool pool;
     ResponseCache cache{options.cache_entries};
     GuardedHttpServer http{ConnectionLimits{.threads = std::max<std::size_t>(options.threads, 2),
@@ -387,7 +389,7 @@ void HttpServer::Impl::handle_health(httplib::Response& res) {
         j["indexed_at"] = at.empty() ? json(nullptr) : json(at);
         j["schema"] = db.get_metadata(std::string(schema::kMetaSchema));
         // An index analysed with other dictionaries answers, but words silently stop matching.
-        if (auto mismatch = analysis_mismatch(config, db)) j["status"] = "analysis-mismatch", j["detail"] = *mismatch;
+        if (auto mismatch = analysis_mismatch(analysis, db)) j["status"] = "analysis-mismatch", j["detail"] = *mismatch;
         return j;
     });
     send_json(res, out["status"] == "ok" ? 200 : 503, out);
