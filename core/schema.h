@@ -12,9 +12,10 @@
 //  XF      source file (normalised path)             boolean   XF/data/meti.txt
 //  S       title words                               free      S蓄電池 (positional)
 //  (none)  body words, title words included          free      蓄電 (positional)
-//  XG      kanji bigrams of kanji runs (compound     free      XG電池 (positional, own position space)
+//  XG      kanji bigrams of kanji runs (compound     free      XG電池 (no positions)
 //          parts: 電池 inside 蓄電池)
-//  R       katakana reading of kanji words           free      Rハンドウタイ (positional)
+//  R       katakana reading TAB the word it reads    free      Rハンドウタイ\t半導体 (no positions, wdf 0;
+//          (core/terms.h reading())                            the query asks for the word itself)
 //  XS      spending form (支出形態)                   boolean   XS補助
 //  XP      subsidy rate (補助率)                      boolean   XP2/3
 //
@@ -68,16 +69,11 @@ inline constexpr Xapian::valueno kSlotRates = 9;
 inline constexpr Xapian::valueno kSlotPrevious = 10;
 inline constexpr Xapian::valueno kSlotBureauPairs = 11;
 
-// Position spaces: body words count from 0; kanji bigrams live far above so that a phrase of bigrams can
-// never be satisfied by body positions and vice versa (positions are per term, but keeping them apart
-// makes a stored document easier to read when debugging).
-inline constexpr Xapian::termpos kGramPositionBase = 1u << 24;
-
 // Metadata keys stored in the database.
 inline constexpr std::string_view kMetaIndexedAt = "yosan:indexed_at";
 inline constexpr std::string_view kMetaSchema = "yosan:schema";
 // analysis_fingerprint() (core/config.h) of the run that last committed: dictionaries and character fixes.
 inline constexpr std::string_view kMetaAnalysis = "yosan:analysis";
-inline constexpr std::string_view kSchemaVersion = "3";
+inline constexpr std::string_view kSchemaVersion = "4";
 
 }  // namespace yosan::schema

@@ -70,10 +70,19 @@ std::string fold_reading(std::string_view katakana) {
     return out;
 }
 
+std::string reading_prefix(std::string_view folded_reading) {
+    std::string p(schema::kReading);
+    p.append(folded_reading).push_back('\t');
+    return p;
+}
+
 std::string reading(const Token& token) {
     if (!token.indexed || token.reading.empty()) return {};
     if (all_of_script(token.surface, is_katakana) || all_of_script(token.surface, is_hiragana)) return {};
-    return word(schema::kReading, fold_reading(token.reading));
+    const std::string target = word("", token.term);
+    if (target.empty()) return {};
+    std::string term = reading_prefix(fold_reading(token.reading)) + target;
+    return term.size() <= kMaxTermBytes ? term : std::string();
 }
 
 std::vector<std::string> gram_terms(std::string_view kanji_run) {

@@ -38,13 +38,22 @@ std::string word(std::string_view prefix, std::string_view text);
 // query parser ORs them as synonyms. Empty for a token that is not indexed or too long.
 std::vector<std::string> word_forms(std::string_view prefix, const Token& token);
 
-// The reading term of a token whose surface is not already kana ("R" + katakana reading, small kana
-// folded), or "".
+// Readings link a kana spelling to the words the index holds (ちくでんち → 蓄電池). A reading term is
+// "R" + the folded katakana reading + TAB + the token's folded body term: R チクデン\t蓄電. It is indexed
+// without positions (one per distinct pair in a sheet): the query parser looks up which words a reading
+// stands for by this prefix and asks for those words, which carry the positions. Positional reading terms
+// doubled the positional data of the index for a feature that only needs the lexicon.
+//
+// The reading term of a token whose surface is not already kana, or "" (no reading, or too long).
 std::string reading(const Token& token);
+// The prefix under which the index lists the words read as `folded_reading`: "R" + reading + TAB.
+std::string reading_prefix(std::string_view folded_reading);
 // A katakana reading with small kana folded to full size (ダッタン → ダツタン), as reading terms hold it.
 std::string fold_reading(std::string_view katakana);
 
-// Kanji bigram terms of a run of kanji ("XG" + two characters): 蓄電池 → XG蓄電, XG電池.
+// Kanji bigram terms of a run of kanji ("XG" + two characters): 蓄電池 → XG蓄電, XG電池. Indexed without
+// positions: a compound part of three or more kanji is asked for as all of its bigrams (半導体 → 半導 AND
+// 導体), which in practice only meet inside the compound itself.
 std::vector<std::string> gram_terms(std::string_view kanji_run);
 
 // Whether a body term goes into the spelling dictionary for "did you mean": katakana words of three

@@ -17,18 +17,16 @@ std::string indexed_title(const Sheet& sheet) {
 
 namespace {
 
-// Adds the terms of one piece of text; `gram_position` continues across calls so fields never overlap.
-// Which terms a token stands for is core/terms.h's rule, the same the query parser follows.
+// Adds the terms of one piece of text. Which terms a token stands for is core/terms.h's rule, the same the
+// query parser follows. Only words carry positions; kanji bigrams and readings are lexicon entries.
 struct TermSink {
     Xapian::Document& doc;
-    Xapian::termpos gram_position = schema::kGramPositionBase;
 
     void add_text(const std::vector<Token>& tokens, unsigned weight, std::string_view field_prefix) {
         std::string run;
         std::size_t run_end = 0;
         const auto flush_run = [&] {
-            for (const std::string& g : terms::gram_terms(run)) doc.add_posting(g, gram_position++, weight);
-            if (!run.empty()) gram_position += 2;  // runs never join into one phrase
+            for (const std::string& g : terms::gram_terms(run)) doc.add_term(g, weight);
             run.clear();
         };
         for (const Token& t : tokens) {
@@ -45,7 +43,7 @@ struct TermSink {
                 const std::vector<std::string> field = terms::word_forms(field_prefix, t);
                 for (std::size_t i = 0; i < field.size(); ++i) doc.add_posting(field[i], pos, i == 0 ? 1 : 0);
             }
-            if (std::string r = terms::reading(t); !r.empty()) doc.add_posting(r, pos, 0);
+            if (std::string r = terms::reading(t); !r.empty()) doc.add_term(r, 0);
             if (all_of_script(t.surface, is_kanji)) {
                 if (run.empty() || t.begin != run_end) flush_run();
                 run += t.surface;

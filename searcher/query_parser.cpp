@@ -231,7 +231,8 @@ std::vector<std::vector<std::string>> segment_reading(const std::string& kata, c
         std::string piece;
         for (std::size_t j = i; j < n && j - i < 12; ++j) {
             piece += chars[j];
-            known[i][j + 1] = db.term_exists(std::string(schema::kReading) + piece);
+            const std::string prefix = terms::reading_prefix(piece);
+            known[i][j + 1] = db.allterms_begin(prefix) != db.allterms_end(prefix);
         }
     }
     // Depth-first over the splits with the fewest pieces and one more (中小企業 is 中+小+企業 in most
@@ -291,9 +292,32 @@ Xapian::Query any_of(const std::vector<Xapian::Query>& qs) {
     return qs.size() == 1 ? qs.front() : Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
 }
 
-Xapian::Query phrase_of(const std::vector<std::string>& terms) {
+// Every part of a compound (電池 → XG電池; 半導体 → XG半導 AND XG導体: bigrams carry no positions, and
+// overlapping bigrams rarely meet outside the compound).
+Xapian::Query all_of(const std::vector<std::string>& terms) {
     if (terms.size() == 1) return Xapian::Query(terms.front());
-    return Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(), terms.size());
+    return Xapian::Query(Xapian::Query::OP_AND, terms.begin(), terms.end());
+}
+
+// The words the index reads as `piece` ("R" + folded reading): the reading terms name them (core/terms.h).
+std::vector<std::string> words_read_as(const std::string& piece, const Xapian::Database& db) {
+    const std::string prefix = terms::reading_prefix(std::string_view(piece).substr(schema::kReading.size()));
+    std::vector<std::string> words;
+    for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) words.push_back((*t).substr(prefix.size()));
+    return words;
+}
+
+// A reading split into pieces (チクデン+チ) as a phrase of the words each piece reads as (蓄電 池); the words
+// are added to `words`.
+Xapian::Query reading_phrase(const std::vector<std::string>& pieces, const Xapian::Database& db, std::vector<std::string>& words) {
+    std::vector<Xapian::Query> slots;
+    for (const std::string& piece : pieces) {
+        const std::vector<std::string> read = words_read_as(piece, db);
+        slots.emplace_back(Xapian::Query::OP_OR, read.begin(), read.end());
+        words.insert(words.end(), read.begin(), read.end());
+    }
+    if (slots.size() == 1) return slots.front();
+    return Xapian::Query(Xapian::Query::OP_PHRASE, slots.begin(), slots.end(), slots.size());
 }
 
 // Verbs that only carry the sentence (支援する, 開発を進める, 導入に向けた): they say nothing about which
@@ -344,7 +368,7 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
             a.forms.push_back(std::move(f));
             pattern.terms.push_back(tok.term);
             pattern.surfaces.push_back(tok.surface);
-            if (!phrase) highlight.push_back({{tok.term}, {tok.surface}, {}});
+            if (!phrase) highlight.push_back({{tok.term}, {tok.surface}, {}, {}});
         }
         a.span = last - first + 1;
         if (!pattern.terms.empty() && (phrase || pattern.terms.size() > 1)) highlight.push_back(std::move(pattern));
@@ -397,8 +421,8 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
         const std::string norm = analyzer_.normalize(t);
         // A part of a kanji compound: 電池 in 蓄電池, ranked well below whole words.
         if (config_.compound_part_weight > 0 && all_of_script(norm, is_kanji) && utf8_length(norm) >= 2) {
-            highlight.push_back({{}, {}, norm});
-            const Xapian::Query part(Xapian::Query::OP_SCALE_WEIGHT, phrase_of(terms::gram_terms(norm)), config_.compound_part_weight);
+            highlight.push_back({{}, {}, norm, {}});
+            const Xapian::Query part(Xapian::Query::OP_SCALE_WEIGHT, all_of(terms::gram_terms(norm)), config_.compound_part_weight);
             forms.strict.push_back(part);
             forms.loose.push_back(part);
         }
@@ -408,9 +432,11 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
         if ((hiragana || katakana) && utf8_length(norm) >= 2) {
             const std::string kata = hiragana ? hiragana_to_katakana(norm) : norm;
             for (const std::vector<std::string>& pieces : segment_reading(terms::fold_reading(kata), db)) {
-                highlight.push_back({pieces, {}, {}});
-                forms.strict.push_back(phrase_of(pieces));
-                forms.loose.push_back(phrase_of(pieces));
+                std::vector<std::string> words;
+                const Xapian::Query read = reading_phrase(pieces, db, words);
+                highlight.push_back({pieces, {}, {}, std::move(words)});
+                forms.strict.push_back(read);
+                forms.loose.push_back(read);
             }
             if (hiragana) add_spelling(kata);
         }

@@ -43,6 +43,9 @@ struct HighlightPattern {
     std::vector<std::string> terms;
     std::vector<std::string> surfaces;  // the surface of each term as typed, also accepted (宇宙, whose lemma alone is ソラ)
     std::string compound_part;  // when set: mark a run of kanji words that contains this text
+    // Texts whose presence in a line makes a match there likely (the words a reading stands for): the
+    // snippet analyses such lines first. They only choose lines; marks come from the fields above.
+    std::vector<std::string> hints;
 };
 
 // One thing a query asks for: a word or a compound as typed (医療機器), a quoted phrase, a title: word, or

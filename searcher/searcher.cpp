@@ -6,6 +6,7 @@
 #include <cmath>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <sstream>
 
 #include "core/budget.h"
@@ -44,7 +45,7 @@ namespace {
 class FacetSpy : public Xapian::MatchSpy {
 public:
     FacetSpy(std::vector<const Facet*> counted, bool totals)
-        : facets_(std::move(counted)), counts_(facets_.size()), with_totals_(totals) {}
+        : facets_(std::move(counted)), raw_(facets_.size()), with_totals_(totals) {}
     void operator()(const Xapian::Document& doc, double) override {
         const std::string amount = doc.get_value(schema::kSlotAmount);
         const std::int64_t yen = amount.empty() ? 0 : std::llround(Xapian::sortable_unserialise(amount));
@@ -56,11 +57,11 @@ public:
             const std::string v = !with_totals_ ? doc.get_value(slot) : slot == schema::kSlotYear ? year
                                   : slot == schema::kSlotKind                                   ? kind
                                                                                                  : doc.get_value(slot);
-            if (v.empty()) {
-                add(counts_[i][std::string(kNoValue)], yen);
-                continue;
-            }
-            for (std::string_view one : split_values(v)) add(counts_[i][std::string(one)], yen);
+            // Tallied by the slot's whole content: most sheets share one (a bureau, a year), so this is
+            // one lookup per facet and match; counts() splits multi-valued contents once at the end.
+            auto it = raw_[i].find(v);
+            if (it == raw_[i].end()) it = raw_[i].emplace(v, FacetTally{}).first;
+            add(it->second, yen);
         }
         if (!with_totals_) return;
         ++totals_.sheets;
@@ -78,7 +79,18 @@ public:
         }
     }
     std::string name() const override { return "yosan.FacetSpy"; }
-    const std::map<std::string, FacetTally>& counts(std::size_t i) const { return counts_[i]; }
+    // Value → sheets and yen of facet i. A sheet with several values counts once under each.
+    std::map<std::string, FacetTally> counts(std::size_t i) const {
+        std::map<std::string, FacetTally> out;
+        for (const auto& [content, tally] : raw_[i]) {
+            if (content.empty()) {
+                merge(out[std::string(kNoValue)], tally);
+                continue;
+            }
+            for (std::string_view one : split_values(content)) merge(out[std::string(one)], tally);
+        }
+        return out;
+    }
     // The totals, cells ordered newest year first, then 当初, 補正, 予備費, 要求, then anything else.
     Totals totals() const {
         Totals t = totals_;
@@ -105,8 +117,12 @@ private:
         ++t.count;
         t.yen += yen;
     }
+    static void merge(FacetTally& into, const FacetTally& t) {
+        into.count += t.count;
+        into.yen += t.yen;
+    }
     std::vector<const Facet*> facets_;
-    std::vector<std::map<std::string, FacetTally>> counts_;
+    std::vector<std::unordered_map<std::string, FacetTally>> raw_;  // per facet: slot content → tally
     bool with_totals_;
     Totals totals_;
     std::map<std::pair<std::string, std::string>, TotalsCell> cells_;
@@ -564,7 +580,8 @@ namespace {
 // line around the query's words is as good, and the work per sheet stays bounded whatever the sheet holds.
 constexpr std::size_t kMaxLineBytes = 2048;     // a longer line is analysed in one window of about this size
 constexpr std::size_t kWindowBefore = 512;      // of that window, before the candidate position
-constexpr std::size_t kMaxLinesAnalysed = 200;  // lines per sheet
+constexpr std::size_t kMaxLinesScanned = 200;   // lines per sheet searched for the query's words
+constexpr std::size_t kMaxLinesAnalysed = 6;    // of those, the most promising ones run through MeCab
 constexpr std::size_t kMaxOccurrences = 64;     // candidate positions per pattern in one line
 
 // A position moved back to the start of the UTF-8 character it falls in.
@@ -584,7 +601,18 @@ std::vector<std::string_view> needles(const HighlightPattern& p) {
         if (!s.empty()) out.push_back(s);
     for (const std::string& t : p.terms)
         if (!t.empty() && !(t[0] >= 'A' && t[0] <= 'Z')) out.push_back(t);
+    for (const std::string& h : p.hints)
+        if (!h.empty()) out.push_back(h);
     return out;
+}
+
+// How many of the patterns have a needle in the line: a cheap guess at how well it will match, so that
+// MeCab runs on a few promising lines per hit instead of on every line until one matches.
+int needle_score(std::string_view line, const std::vector<std::vector<std::string_view>>& needles) {
+    int score = 0;
+    for (const auto& of_pattern : needles)
+        score += std::any_of(of_pattern.begin(), of_pattern.end(), [&](std::string_view n) { return line.find(n) != std::string_view::npos; });
+    return score;
 }
 
 // The byte range of a long line to analyse: a window around the place where most of the patterns occur
@@ -635,32 +663,44 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPatter
     for (const Section& sec : s.sections)
         if (std::find(order.begin(), order.end(), sec.key) == order.end()) sections.push_back(&sec);
 
-    std::size_t analysed = 0;
+    // The non-empty lines in section order, then the promising ones first (stable: ties keep that order).
+    struct Line {
+        const Section* section;
+        std::string_view text;
+        int score;
+    };
+    std::vector<std::vector<std::string_view>> pattern_needles;
+    for (const HighlightPattern& p : patterns) pattern_needles.push_back(needles(p));
+    std::vector<Line> lines;
     for (const Section* sec : sections) {
         std::string_view text = sec->text;
-        while (!text.empty() && analysed < kMaxLinesAnalysed) {
+        while (!text.empty() && lines.size() < kMaxLinesScanned) {
             const std::size_t eol = text.find('\n');
-            std::string_view line = text.substr(0, eol);
+            const std::string_view line = text.substr(0, eol);
             text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
-            if (trim(line).empty()) continue;
-            ++analysed;
-            bool cut_before = false, cut_after = false;
-            if (line.size() > kMaxLineBytes) {
-                const auto [from, to] = analysis_window(line, patterns);
-                cut_before = from > 0;
-                cut_after = to < line.size();
-                line = line.substr(from, to - from);
-            }
-            std::vector<std::pair<std::size_t, std::size_t>> marks;
-            int distinct = 0;
-            if (!patterns.empty()) std::tie(marks, distinct) = find_marks(analyzer_.analyze(line), patterns);
-            // Lines that match more of the query first, then more often.
-            const int score = distinct * 100 + static_cast<int>(marks.size());
-            if (score > best.score) best = {score, sec, std::string(line), marks, cut_before, cut_after};
-            if (patterns.empty() || distinct == static_cast<int>(patterns.size())) break;
+            if (!trim(line).empty()) lines.push_back({sec, line, needle_score(line, pattern_needles)});
         }
-        // No line can do better than one matching every pattern; stop analysing there.
-        if (best.section && (patterns.empty() || best.score / 100 == static_cast<int>(patterns.size()))) break;
+    }
+    std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.score > b.score; });
+    if (lines.size() > kMaxLinesAnalysed) lines.resize(kMaxLinesAnalysed);
+
+    for (const Line& candidate : lines) {
+        std::string_view line = candidate.text;
+        bool cut_before = false, cut_after = false;
+        if (line.size() > kMaxLineBytes) {
+            const auto [from, to] = analysis_window(line, patterns);
+            cut_before = from > 0;
+            cut_after = to < line.size();
+            line = line.substr(from, to - from);
+        }
+        std::vector<std::pair<std::size_t, std::size_t>> marks;
+        int distinct = 0;
+        if (!patterns.empty()) std::tie(marks, distinct) = find_marks(analyzer_.analyze(line), patterns);
+        // Lines that match more of the query first, then more often.
+        const int score = distinct * 100 + static_cast<int>(marks.size());
+        if (score > best.score) best = {score, candidate.section, std::string(line), marks, cut_before, cut_after};
+        // No line can do better than one matching every pattern.
+        if (patterns.empty() || distinct == static_cast<int>(patterns.size())) break;
     }
     Snippet out;
     if (!best.section) return out;
