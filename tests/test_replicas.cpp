@@ -243,6 +243,14 @@ std::size_t changesets_in(const fs::path& dir) {
     return n;
 }
 
+// The bytes of a database's own files (not its changesets): what a whole copy sends.
+std::uintmax_t database_bytes(const fs::path& dir) {
+    std::uintmax_t n = 0;
+    for (const auto& entry : fs::directory_iterator(dir))
+        if (entry.is_regular_file() && entry.path().filename().string().rfind("changes", 0) != 0) n += entry.file_size();
+    return n;
+}
+
 int port_in_banner(const std::string& output) {
     // "yosan-search: http://127.0.0.1:PORT/ ..." once it listens.
     const std::string marker = "http://127.0.0.1:";
@@ -406,6 +414,12 @@ TEST_CASE("two read replicas follow the writer through xapian-replicate with no 
              << expected.sheets << " sheets) " << *std::max_element(seconds.begin(), seconds.end())
              << " s after the writer's commit (" << replicas[0].name << " " << seconds[0] << " s, " << replicas[1].name << " "
              << seconds[1] << " s)";
+        // What went over the wire: the commit's changeset (glass names it after the revision it starts from),
+        // and the database a whole copy sends.
+        const fs::path live = IndexLayout::inspect(writer_index).live_dir;
+        const fs::path changeset = live / ("changes" + std::to_string(expected.revision - 1));
+        line << "; database " << database_bytes(live) / 1e6 << " MB";
+        if (fs::exists(changeset)) line << ", its changeset " << fs::file_size(changeset) / 1e6 << " MB";
         std::cout << line.str() << std::endl;
         // How each replica got there, from what its client logged during this step (it logs the update just
         // after making it live, so the line may follow the first answer by a moment).
