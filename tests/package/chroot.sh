@@ -43,8 +43,9 @@ in_chroot setpriv --reuid=yosan --regid=yosan --init-groups yosan-index --config
   fail "yosan-index as the yosan user"
 cat "$OUT/index.json"
 in_chroot yosan-search --config /etc/yosan/yosan.toml --json --limit 4 蓄電池 > "$OUT/search.json" || fail "yosan-search"
-jq -e '[.hits[].title] | index("蓄電池の製造サプライチェーン強靱化支援事業") != null' "$OUT/search.json" > /dev/null ||
-  fail "蓄電池: $(jq -c '[.hits[].title]' "$OUT/search.json")"
+titles=$(jq -c '[.hits[].title] | sort' "$OUT/search.json")
+expected='["次世代全固体蓄電池材料の評価・基盤技術の開発事業","蓄電池の製造サプライチェーン強靱化支援事業","蓄電池等の製品の持続可能性向上に向けた基盤整備・実証事業","電気自動車用革新型蓄電池技術開発"]'
+[ "$titles" = "$expected" ] || fail "蓄電池: first four $titles, expected $expected (tests/package/run.sh)"
 echo "蓄電池: $(jq '.total' "$OUT/search.json") sheets, the four battery sheets first"
 
 in_chroot apt-get purge -y -qq yosan > "$OUT/apt-purge.log" 2>&1 || { tail -20 "$OUT/apt-purge.log" >&2; fail "apt purge"; }
