@@ -8,6 +8,9 @@ YOSAN_PACKAGES=(
   # the browser test (headless chromium via playwright-core; npm is installed by tests/browser/run.sh when
   # missing) with a Japanese font for its screenshots, and wrk for bench/http
   nodejs chromium fonts-ipafont-gothic wrk
+  # the package tests (tests/package): cpack's dpkg-shlibdeps, systemd-analyze for the units, jq and curl to
+  # read the unpacked server's answers, readelf (binutils) for RPATHs
+  dpkg-dev systemd jq curl binutils
 )
 
 yosan_install_missing() {
