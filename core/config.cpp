@@ -55,14 +55,14 @@ namespace {
 // setting of another version: warned about, never silently ignored.
 const std::map<std::string, std::set<std::string>, std::less<>>& known_keys() {
     static const std::map<std::string, std::set<std::string>, std::less<>> keys = {
-        {"index", {"path", "max_delete_share", "settle_seconds"}},
+        {"index", {"path", "max_delete_share", "settle_seconds", "state_file"}},
         {"corpus", {"paths"}},
         {"analysis", {"dictionary", "dictionary_path", "user_dictionary"}},
         {"dict", {"bureaus", "synonyms", "char_fixes", "assignments"}},
         {"amount", {"buckets"}},
         {"weights", {"title", "purpose", "overview", "other"}},
         {"ranking", {"bm25_k1", "bm25_b", "compound_part_weight", "proximity_weight", "proximity_window"}},
-        {"server", {"listen", "static_dir"}},
+        {"server", {"listen", "static_dir", "access_log", "trusted_proxies", "max_index_age_hours"}},
     };
     return keys;
 }
@@ -85,6 +85,12 @@ public:
         if (!n) return fallback;
         if (!n->is_string()) fail(key, "文字列");
         return **n->as_string();
+    }
+    bool boolean(const std::string& key, bool fallback) const {
+        const toml::node* n = get(key);
+        if (!n) return fallback;
+        if (!n->is_boolean()) fail(key, "true か false");
+        return **n->as_boolean();
     }
     double number(const std::string& key, double fallback, double min, double max) const {
         const toml::node* n = get(key);
@@ -166,10 +172,11 @@ Config Config::load(const std::string& path) {
     warn_about_unknown_keys(t, path, c.warnings);
 
     const Reader index(t, path, "index"), corpus(t, path, "corpus"), analysis(t, path, "analysis"), dict(t, path, "dict"),
-        amount(t, path, "amount"), weights(t, path, "weights"), ranking(t, path, "ranking");
+        amount(t, path, "amount"), weights(t, path, "weights"), ranking(t, path, "ranking"), server(t, path, "server");
     c.index_path = resolve(base, index.string("path", "../var/index"));
     c.max_delete_share = index.number("max_delete_share", c.max_delete_share, 0, 1);
     c.settle_seconds = index.whole("settle_seconds", c.settle_seconds, 0, 7 * 24 * 3600);
+    c.state_file = resolve(base, index.string("state_file", ""));
     for (const std::string& p : corpus.strings("paths")) c.corpus_paths.push_back(resolve(base, p));
 
     c.analysis.dictionary = parse_dictionary_kind(analysis.string("dictionary", "unidic"));
@@ -205,6 +212,12 @@ Config Config::load(const std::string& path) {
     c.compound_part_weight = ranking.number("compound_part_weight", c.compound_part_weight, 0, 1e9);
     c.proximity_weight = ranking.number("proximity_weight", c.proximity_weight, 0, 1e9);
     c.proximity_window = ranking.whole("proximity_window", c.proximity_window, 1, 1000);
+
+    c.server.listen = server.string("listen", "");
+    c.server.static_dir = resolve(base, server.string("static_dir", ""));
+    c.server.access_log = server.boolean("access_log", c.server.access_log);
+    c.server.trusted_proxies = server.strings("trusted_proxies");
+    c.server.max_index_age_hours = server.number("max_index_age_hours", c.server.max_index_age_hours, 0, 1e9);
     return c;
 }
 

@@ -21,6 +21,23 @@ struct FieldWeights {
     unsigned other = 1;
 };
 
+// [server]: read by `yosan-search serve` (searcher/server.h); command-line flags override listen and static_dir.
+struct ServerSettings {
+    // "host:port"; empty leaves the server's default (127.0.0.1:8080). [server] listen.
+    std::string listen;
+    // Serve the page from this folder instead of the built-in copy; resolved against the config file's folder.
+    std::string static_dir;
+    // One line per request on stderr (the journal): client, method, path, status, milliseconds. Default: true.
+    bool access_log = true;
+    // Peers whose X-Forwarded-For / X-Real-IP headers are believed (a reverse proxy on the same host):
+    // addresses or CIDR blocks ("127.0.0.1", "::1", "10.0.0.0/8"). Checked when the server starts.
+    // Default: none, so the client is always the peer address.
+    std::vector<std::string> trusted_proxies;
+    // /healthz answers 503 once the index has not been brought up to date for this long (the later of the
+    // index's yosan:indexed_at and the last successful run's end). 0 turns the check off. Default: 36.
+    double max_index_age_hours = 36;
+};
+
 struct Config {
     std::string source;  // the file this was read from, for messages
 
@@ -33,6 +50,10 @@ struct Config {
     // sheets): it may be being copied right now, and a half-copied file would lose its tail's sheets.
     // Default: 60. [index] settle_seconds.
     unsigned settle_seconds = 60;
+    // Where yosan-index records the outcome of each run (core/run_state.h) and the server reads it for
+    // /healthz and /metrics. Default: empty, meaning the index path plus ".last-run.json" (run_state_path()),
+    // which follows --index. [index] state_file.
+    std::string state_file;
     // Files or directories the indexer reads when none are given on the command line.
     std::vector<std::string> corpus_paths;
 
@@ -54,6 +75,8 @@ struct Config {
     // positions of each other; 0 turns it off. Default 1.0 and 12.
     double proximity_weight = 1.0;
     unsigned proximity_window = 12;
+
+    ServerSettings server;
 
     // What load() noticed but accepted (unknown keys, for staff; load_config prints them on stderr).
     std::vector<std::string> warnings;

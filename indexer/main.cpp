@@ -12,6 +12,10 @@
 //   4  another run holds the lock (var/index.lock); nothing was done
 //   5  refused: the run would delete more than [index] max_delete_share of the index; nothing was written
 //      (use --allow-mass-delete when that is intended)
+//
+// Every run that got as far as reading its config (not --dump, not --help) records its outcome in the state
+// file beside the index (core/run_state.h), whatever the exit status, for /healthz and /metrics. A run whose
+// config cannot be read records nothing: it does not know where the index is.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -26,6 +30,7 @@
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/run_state.h"
 #include "indexer/reindex.h"
 #include "indexer/run_lock.h"
 #include "indexer/bureau_inference.h"
@@ -111,9 +116,11 @@ int dump(const Config& config, const std::vector<std::string>& inputs) {
     return problems ? 3 : 0;
 }
 
-// What main() needs to know about the options when run() throws.
+// What main() needs to know about the run when run() throws, and to record it.
 struct Cli {
     bool json = false;
+    std::string state_path;   // set once the config is read (and the run is not --dump): record there
+    nlohmann::json report;    // ReindexReport::to_json(), once reindex() has returned
 };
 
 int run(int argc, char** argv, Cli& cli) {
@@ -137,6 +144,7 @@ int run(int argc, char** argv, Cli& cli) {
     if (!parse_command_line(argc, argv, opts, &pos, vm)) return 0;
     cli.json = json;
     const Config config = load_config(config_path, index_path);
+    if (!dump_only) cli.state_path = run_state_path(config);
     ReindexOptions ro;
     ro.inputs = vm.count("paths") ? vm["paths"].as<std::vector<std::string>>() : config.corpus_paths;
     if (ro.inputs.empty()) throw UsageError("索引するファイルかフォルダを指定してください（設定の corpus.paths か引数）");
@@ -155,6 +163,7 @@ int run(int argc, char** argv, Cli& cli) {
         std::cerr << "warning: " << w << "\n";
     };
     const ReindexReport report = reindex(config, ro);
+    cli.report = nlohmann::json::parse(report.to_json());
     progress.interrupt();
     if (!report.refused.empty()) std::cerr << "yosan-index: " << config.index_path << ": " << report.refused << "\n";
     if (json) std::cout << report.to_json() << "\n";
@@ -167,8 +176,29 @@ int run(int argc, char** argv, Cli& cli) {
 
 int main(int argc, char** argv) {
     Cli cli;
-    return run_guarded("yosan-index", [&] { return run(argc, argv, cli); }, [&](int status, const std::string& message) {
+    const auto started = std::chrono::system_clock::now();
+    const auto started_steady = std::chrono::steady_clock::now();
+    std::string error;
+    const int status = run_guarded("yosan-index", [&] { return run(argc, argv, cli); }, [&](int status, const std::string& message) {
+        error = message;
         // Monitoring reads stdout: with --json it gets an answer for errors and the lock too.
         if (cli.json) std::cout << nlohmann::json{{"status", status}, {"error", message}, {"committed", false}}.dump() << "\n";
     });
+    if (cli.state_path.empty()) return status;
+    RunRecord record;
+    record.status = run_status(status);
+    record.exit_status = status;
+    record.started_at = utc_timestamp(started);
+    record.finished_at = utc_timestamp(std::chrono::system_clock::now());
+    record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_steady).count();
+    record.error = error;
+    record.report = std::move(cli.report);
+    if (record.error.empty() && record.report.contains("refused")) record.error = record.report["refused"];
+    // A record that cannot be written must not change what the run did (its index is committed or not
+    // already): it is reported, and /healthz will see the stale record and the index's age.
+    run_guarded("yosan-index", [&] {
+        record_run(cli.state_path, record);
+        return 0;
+    });
+    return status;
 }

@@ -26,6 +26,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// GuardedHttpServer::request_arrived(): set by the worker before it hands a request to httplib.
+thread_local Clock::time_point t_request_arrived;
+
 // A request whose header is not complete after this many bytes is not a request we answer (httplib's own
 // limit is 8 KB per line; a long percent-encoded query still has to reach it to get its 400).
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
@@ -148,6 +151,7 @@ struct Connection {
     std::size_t consumed = 0;
     std::size_t scanned = 0;
     Clock::time_point deadline;  // the current request must be complete by then (or, when idle, start)
+    Clock::time_point arrived;   // when the current request's header was complete
     bool idle = false;           // kept alive between requests, no byte of the next one yet
     bool closing = false;        // answered by the gate; lingering until the client closes
     bool recheck = false;        // back from a worker with buffered bytes: look at them without waiting
@@ -359,6 +363,7 @@ private:
     bool enqueue_ready(std::unique_ptr<Connection>& c) {
         std::lock_guard lock(mutex_);
         if (ready_.size() >= limits_.max_queued) return false;
+        c->arrived = Clock::now();
         ready_.push_back(std::move(c));
         ready_cv_.notify_one();
         return true;
@@ -386,6 +391,7 @@ private:
         const auto write_timeout = std::chrono::duration_cast<milliseconds>(seconds(server_.write_timeout_sec_) +
                                                                             microseconds(server_.write_timeout_usec_));
         ConnectionStream stream(*c, read_timeout, write_timeout);
+        t_request_arrived = c->arrived;
         bool close_connection = ++c->served >= server_.keep_alive_max_count_;
         {
             std::lock_guard lock(mutex_);
@@ -456,6 +462,8 @@ bool GuardedHttpServer::process_and_close_socket(socket_t sock) {
     gate_->admit(sock);
     return true;
 }
+
+std::chrono::steady_clock::time_point GuardedHttpServer::request_arrived() { return t_request_arrived; }
 
 GuardedHttpServer::Stats GuardedHttpServer::stats() const { return gate_->stats(); }
 

@@ -58,6 +58,11 @@ public:
     };
     Stats stats() const;
 
+    // When the request this thread is serving had arrived whole (its header complete), for the access log
+    // and the latency histogram: the time it waited for a worker counts. Valid inside the handlers, the
+    // error handler, the post-routing handler and the logger, which run on the worker serving that request.
+    static std::chrono::steady_clock::time_point request_arrived();
+
     // Called after binding: httplib listens with a backlog of 5, so a burst of connections (a page load
     // and a few API calls from several browsers, or a flood) sees dropped SYNs and 1 s retransmits before
     // the gate even gets to answer.

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -22,16 +23,18 @@
 
 #include <boost/program_options.hpp>
 #include <httplib.h>
-#include <toml++/toml.h>
 
 #include "core/bureaus.h"
 #include "core/cli.h"
 #include "core/error.h"
+#include "core/run_state.h"
 #include "core/schema.h"
 #include "core/text.h"
+#include "searcher/client_address.h"
 #include "searcher/export.h"
 #include "searcher/guarded_http_server.h"
 #include "searcher/http_assets.h"
+#include "searcher/metrics.h"
 #include "searcher/response_cache.h"
 #include "searcher/search_request.h"
 #include "searcher/searcher.h"
@@ -198,21 +201,28 @@ std::string read_static_file(const std::string& static_dir, const std::string& n
     return body;
 }
 
-// Reads the [server] table of the config file: listen = "host:port", static_dir = "path" (relative to the
-// config file). Absent keys leave the options as they are.
+// [server] listen and static_dir (core/config.h) as options; the command line overrides them afterwards.
 void load_server_section(const Config& config, ServerOptions& options) {
-    if (config.source.empty() || !fs::exists(config.source)) return;
-    toml::table t;
-    try {
-        t = toml::parse_file(config.source);
-    } catch (const toml::parse_error& e) {
-        throw ConfigError(std::string(e.description()), config.source);
-    }
-    if (auto listen = t["server"]["listen"].value<std::string>()) parse_listen(*listen, options);
-    if (auto dir = t["server"]["static_dir"].value<std::string>(); dir && !dir->empty()) {
-        fs::path p(*dir);
-        options.static_dir = (p.is_absolute() ? p : fs::path(config.source).parent_path() / p).lexically_normal().string();
-    }
+    if (!config.server.listen.empty()) parse_listen(config.server.listen, options);
+    if (!config.server.static_dir.empty()) options.static_dir = config.server.static_dir;
+}
+
+// What /healthz says about the index and the last runs, and whether that is a reason for 503 (`reasons`)
+// or only worth a look (`warnings`). Each entry is {"code", "message"}: the code for alerting rules, the
+// message for the people reading it.
+struct Health {
+    nlohmann::json body = nlohmann::json::object();
+    nlohmann::json reasons = nlohmann::json::array();
+    nlohmann::json warnings = nlohmann::json::array();
+    void reason(std::string code, std::string message) { reasons.push_back({{"code", std::move(code)}, {"message", std::move(message)}}); }
+    void warning(std::string code, std::string message) { warnings.push_back({{"code", std::move(code)}, {"message", std::move(message)}}); }
+};
+
+std::string hours_text(double hours) {
+    std::ostringstream s;
+    s.precision(3);
+    s << hours;
+    return s.str();
 }
 
 }  // namespace
@@ -233,6 +243,29 @@ void parse_listen(const std::string& text, ServerOptions& options) {
     options.host = host;
 }
 
+std::string access_log_line(const std::string& client, const std::string& method, const std::string& target, int status,
+                            double milliseconds) {
+    static const char* hex = "0123456789ABCDEF";
+    const auto field = [](std::string& out, std::string_view text, std::size_t max) {
+        if (text.empty()) out += '-';
+        for (std::size_t i = 0; i < text.size() && i < max; ++i) {
+            const auto c = static_cast<unsigned char>(text[i]);
+            if (c > 0x20 && c < 0x7f) out += static_cast<char>(c);
+            else out.append("%").append(1, hex[c >> 4]).append(1, hex[c & 15]);
+        }
+        if (text.size() > max) out += "...";
+    };
+    std::string line;
+    field(line, client, 64);
+    line += ' ';
+    field(line, method, 16);
+    line += ' ';
+    field(line, target, 256);
+    char tail[48];
+    std::snprintf(tail, sizeof tail, " %d %.1fms", status, milliseconds);
+    return line + tail;
+}
+
 struct HttpServer::Impl {
     Impl(Config c, ServerOptions o)
         : config(std::move(c)),
@@ -241,6 +274,8 @@ struct HttpServer::Impl {
           bureaus(config.bureaus_path.empty() ? BureauDirectory{} : BureauDirectory::load(config.bureaus_path)),
           synonyms(Synonyms::load(config.synonyms_path, analyzer)),
           analysis(analysis_fingerprint(config)),
+          proxies(config.server.trusted_proxies),
+          state_path(run_state_path(config)),
           pool(config, analyzer, bureaus, synonyms) {
         { auto first = pool.acquire(); }  // opens the index now: a missing index fails at start, not per request
         routes();
@@ -253,6 +288,8 @@ struct HttpServer::Impl {
     void handle_sheet(const httplib::Request& req, const std::string& id, httplib::Response& res);
     void handle_similar(const httplib::Request& req, const std::string& id, httplib::Response& res);
     void handle_health(httplib::Response& res);
+    void handle_metrics(httplib::Response& res);
+    void log_request(const httplib::Request& req, const httplib::Response& res);
     void handle_timeline(const httplib::Request& req, const std::string& id, httplib::Response& res);
     void handle_search_csv(const httplib::Request& req, httplib::Response& res);
     void handle_static(const std::string& name, httplib::Response& res);
@@ -263,6 +300,9 @@ struct HttpServer::Impl {
     BureauDirectory bureaus;
     Synonyms synonyms;
     std::string analysis;  // analysis_fingerprint(config), for /healthz: the dictionaries do not change while serving
+    TrustedProxies proxies;  // [server] trusted_proxies
+    std::string state_path;  // where yosan-index records its runs (core/run_state.h)
+    Metrics metrics;
     SearcherPool pool;
     ResponseCache cache{options.cache_entries};
     GuardedHttpServer http{ConnectionLimits{.threads = std::max<std::size_t>(options.threads, 2),
@@ -304,10 +344,12 @@ void HttpServer::Impl::answer(const httplib::Request& req, httplib::Response& re
         if (!key.empty()) {
             key = ResponseCache::key(key, req.path, req.params);
             if (std::optional<std::string> hit = cache.get(key)) {
+                metrics.cache_hit();
                 send_json_text(res, 200, std::move(*hit));
                 res.set_header("X-Yosan-Cache", "hit");
                 return;
             }
+            if (attempt == 0) metrics.cache_miss();
         }
         try {
             std::string body = dump(produce(*s));
@@ -375,24 +417,136 @@ void HttpServer::Impl::handle_search_csv(const httplib::Request& req, httplib::R
     if (r.truncated()) res.set_header("X-Yosan-Truncated", std::to_string(kMaxExportRows));
 }
 
+// 200 when the index answers and is up to date; 503 with {"status": "unhealthy", "reasons": [...]} when
+//   - the index cannot be opened (index-unavailable),
+//   - it was analysed with other dictionaries or character fixes (analysis-mismatch),
+//   - it has not been brought up to date for [server] max_index_age_hours (index-too-old): its age is the
+//     time since the later of its yosan:indexed_at (the last commit) and the end of the last successful run
+//     (a run that finds nothing changed commits nothing, yet the index is current),
+//   - the last run failed, was refused (mass delete) or found the lock held (last-run-<status>).
+// A partial last run (some files skipped; they kept their sheets) is a warning, not a reason: the rest was
+// committed, and the systemd unit takes exit 3 as success too. So is a state file that cannot be read, and
+// an index whose age cannot be told.
 void HttpServer::Impl::handle_health(httplib::Response& res) {
-    json out = with_searcher(pool, [&](Searcher& s) {
-        Xapian::Database& db = s.database();
-        json j = {{"status", "ok"}, {"sheets", db.get_doccount()}};
-        // A stub file or a sharded database has no single revision; report it only when there is one.
-        try {
-            j["revision"] = db.get_revision();
-        } catch (const Xapian::InvalidOperationError&) {
-            j["revision"] = nullptr;
+    using Clock = std::chrono::system_clock;
+    const Clock::time_point now = Clock::now();
+    Health h;
+    std::optional<Clock::time_point> indexed_at;
+    try {
+        with_searcher(pool, [&](Searcher& s) {
+            Xapian::Database& db = s.database();
+            h.body["sheets"] = db.get_doccount();
+            // A sharded database has no single revision; report it only when there is one.
+            try {
+                h.body["revision"] = db.get_revision();
+            } catch (const Xapian::InvalidOperationError&) {
+                h.body["revision"] = nullptr;
+            }
+            const std::string at = db.get_metadata(std::string(schema::kMetaIndexedAt));
+            h.body["indexed_at"] = at.empty() ? json(nullptr) : json(at);
+            indexed_at = parse_utc_timestamp(at);
+            h.body["schema"] = db.get_metadata(std::string(schema::kMetaSchema));
+            // An index analysed with other dictionaries answers, but words silently stop matching.
+            if (auto mismatch = analysis_mismatch(analysis, db)) h.reason("analysis-mismatch", *mismatch);
+            return 0;
+        });
+    } catch (const Error& e) {  // the health check's subject: reported, not a 500
+        h.reason("index-unavailable", "索引を開けません: " + e.describe());
+    } catch (const Xapian::Error& e) {
+        h.reason("index-unavailable", "索引を開けません: " + e.get_description());
+    }
+
+    std::optional<RunState> state;
+    try {
+        state = read_run_state(state_path);
+    } catch (const Error& e) {
+        h.warning("state-unreadable", e.describe());
+    }
+    std::optional<Clock::time_point> current = indexed_at;
+    if (state && state->last_run) {
+        const RunRecord& r = *state->last_run;
+        json last = {{"status", r.status}, {"exit_status", r.exit_status}, {"finished_at", r.finished_at}};
+        if (!r.error.empty()) last["error"] = r.error;
+        h.body["last_run"] = std::move(last);
+        if (r.status == "partial")
+            h.warning("last-run-partial", "前回の索引処理で読み飛ばしたファイルがあります（yosan-index の警告を確認してください）");
+        else if (!run_succeeded(r.status))
+            h.reason("last-run-" + r.status, "前回の索引処理が失敗しました（" + r.status + "）" + (r.error.empty() ? "" : ": " + r.error));
+    } else {
+        h.body["last_run"] = nullptr;
+    }
+    if (state && state->last_success) {
+        h.body["last_success"] = state->last_success->finished_at;
+        if (auto end = parse_utc_timestamp(state->last_success->finished_at); end && (!current || *end > *current)) current = end;
+    } else {
+        h.body["last_success"] = nullptr;
+    }
+    const double max_hours = config.server.max_index_age_hours;
+    h.body["max_index_age_hours"] = max_hours;
+    if (current) {
+        const double age = std::chrono::duration<double, std::ratio<3600>>(now - *current).count();
+        h.body["index_age_hours"] = age;
+        if (max_hours > 0 && age > max_hours)
+            h.reason("index-too-old", "索引が " + hours_text(age) + " 時間更新されていません（上限 " + hours_text(max_hours) + " 時間）");
+    } else {
+        h.body["index_age_hours"] = nullptr;
+        if (h.body.contains("sheets")) h.warning("index-age-unknown", "索引の更新時刻が分かりません");
+    }
+    h.body["status"] = h.reasons.empty() ? "ok" : "unhealthy";
+    h.body["reasons"] = std::move(h.reasons);
+    h.body["warnings"] = std::move(h.warnings);
+    send_json(res, h.body["status"] == "ok" ? 200 : 503, h.body);
+}
+
+void HttpServer::Impl::handle_metrics(httplib::Response& res) {
+    Metrics::Snapshot snap;
+    try {
+        with_searcher(pool, [&](Searcher& s) {
+            Xapian::Database& db = s.database();
+            snap.sheets = db.get_doccount();
+            try {
+                snap.revision = db.get_revision();
+            } catch (const Xapian::InvalidOperationError&) {
+                // a sharded database: no single revision
+            }
+            return 0;
+        });
+    } catch (const Error&) {
+        // yosan_index_up 0 says it; the scrape itself still answers
+    } catch (const Xapian::Error&) {
+    }
+    try {
+        if (std::optional<RunState> state = read_run_state(state_path)) {
+            if (state->last_run) snap.last_run_status = state->last_run->status;
+            if (state->last_success)
+                if (auto end = parse_utc_timestamp(state->last_success->finished_at))
+                    snap.seconds_since_success = std::chrono::duration<double>(std::chrono::system_clock::now() - *end).count();
         }
-        const std::string at = db.get_metadata(std::string(schema::kMetaIndexedAt));
-        j["indexed_at"] = at.empty() ? json(nullptr) : json(at);
-        j["schema"] = db.get_metadata(std::string(schema::kMetaSchema));
-        // An index analysed with other dictionaries answers, but words silently stop matching.
-        if (auto mismatch = analysis_mismatch(analysis, db)) j["status"] = "analysis-mismatch", j["detail"] = *mismatch;
-        return j;
-    });
-    send_json(res, out["status"] == "ok" ? 200 : 503, out);
+    } catch (const Error&) {
+        // an unreadable state file: the series are left out, and /healthz names the problem
+    }
+    const GuardedHttpServer::Stats gate = http.stats();
+    snap.connections_accepted = gate.accepted;
+    snap.requests_timed_out = gate.timed_out;
+    snap.connections_refused = gate.refused;
+    res.status = 200;
+    res.set_content(metrics.render(snap), "text/plain; version=0.0.4; charset=utf-8");
+    res.set_header("Cache-Control", "no-store");
+}
+
+// Runs on the worker thread when the answer is ready to be written (see routes()).
+void HttpServer::Impl::log_request(const httplib::Request& req, const httplib::Response& res) {
+    const auto latency = std::chrono::steady_clock::now() - GuardedHttpServer::request_arrived();
+    metrics.record_request(Metrics::route_of(req.path), res.status, latency);
+    if (!options.access_log && res.status < 500) return;
+    std::string forwarded;  // several X-Forwarded-For headers are one list, in order
+    for (std::size_t i = 0, n = req.get_header_value_count("X-Forwarded-For"); i < n; ++i)
+        forwarded.append(i ? "," : "").append(req.get_header_value("X-Forwarded-For", i));
+    const std::string client = proxies.client(req.remote_addr, forwarded, req.get_header_value("X-Real-IP"));
+    const std::string line =
+        access_log_line(client, req.method, req.target, res.status, std::chrono::duration<double, std::milli>(latency).count());
+    if (options.access_log) options.access_log(line);
+    else std::cerr << "yosan-search serve: " + line + "\n";
 }
 
 void HttpServer::Impl::handle_static(const std::string& name, httplib::Response& res) {
@@ -434,6 +588,9 @@ void HttpServer::Impl::routes() {
     http.Get("/healthz", [this](const httplib::Request& req, httplib::Response& res) {
         guarded(req, res, [&] { handle_health(res); });
     });
+    http.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+        guarded(req, res, [&] { handle_metrics(res); });
+    });
     http.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
         guarded(req, res, [&] { handle_static("index.html", res); });
     });
@@ -470,10 +627,10 @@ void HttpServer::Impl::routes() {
     http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         send_error(res, 500, "サーバーでエラーが起きました", "unexpected exception");
     });
-    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-        if (options.access_log || res.status >= 500)
-            std::cerr << req.method << " " << req.path << " " << res.status << "\n";
-    });
+    // Counted and logged when the answer is ready, just before httplib writes it (its post-routing hook runs
+    // for every answer a worker writes, errors included): a client that has read its answer finds it counted,
+    // and a slow reader does not stretch the latency of the server's own work.
+    http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) { log_request(req, res); });
     http.set_payload_max_length(64 * 1024);  // nothing is uploaded; a large body is refused early
     // Worker threads, the request deadline and the connection limit: see GuardedHttpServer (slowloris).
     http.set_keep_alive_timeout(2);  // an idle kept-alive connection is closed after this
@@ -506,7 +663,7 @@ bool HttpServer::running() const { return impl_->http.is_running(); }
 int run_server(int argc, char** argv) {
     namespace po = boost::program_options;
     std::string config_path, index_path, listen, static_dir;
-    bool access_log = false;
+    bool access_log = false;  // forces the access log on even when [server] access_log = false
     std::size_t cache_entries = ServerOptions{}.cache_entries, threads = ServerOptions{}.threads,
                 max_connections = ServerOptions{}.max_connections;
     double request_timeout = 5;
@@ -517,7 +674,7 @@ int run_server(int argc, char** argv) {
         ("index,i", po::value(&index_path), "index directory (overrides the config)")
         ("listen,l", po::value(&listen), "address and port; loopback unless told otherwise (overrides [server] listen)")
         ("static-dir", po::value(&static_dir), "serve the page from this folder instead of the built-in copy")
-        ("access-log", po::bool_switch(&access_log), "log every request on stderr")
+        ("access-log", po::bool_switch(&access_log), "log every request on stderr (the default unless [server] access_log = false)")
         ("cache-entries", po::value(&cache_entries), "answers kept in memory (0 = no cache; default 256)")
         ("threads", po::value(&threads), "worker threads (default 32)")
         ("request-timeout", po::value(&request_timeout), "seconds for a whole request to arrive, else 408 (default 5)")
@@ -529,7 +686,8 @@ int run_server(int argc, char** argv) {
     load_server_section(config, options);
     if (!listen.empty()) parse_listen(listen, options);
     if (!static_dir.empty()) options.static_dir = static_dir;
-    options.access_log = access_log;
+    if (access_log || config.server.access_log)
+        options.access_log = [](const std::string& line) { std::cerr << line + "\n" << std::flush; };
     if (vm.count("cache-entries")) options.cache_entries = cache_entries;
     if (vm.count("threads")) options.threads = threads;
     if (vm.count("max-connections")) options.max_connections = max_connections;

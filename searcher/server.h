@@ -3,7 +3,9 @@
 //   GET /api/search?q=&bureau=&division=&year=&kind=&bucket=&amount_min=&amount_max=&sort=&page=&per_page=
 //   GET /api/sheets/{id}            one whole sheet (sections, source lines)
 //   GET /api/sheets/{id}/similar    related sheets
-//   GET /healthz                    index revision, sheet count, last index time
+//   GET /healthz                    index revision, sheet count, last index time, last run; 503 with the reasons
+//                                   when unhealthy (see handle_health in server.cpp)
+//   GET /metrics                    Prometheus text format (searcher/metrics.h)
 //   GET /, /static/*                the page (built into the binary, or from ServerOptions::static_dir)
 //
 // The server is read-only: no route writes to the index. Errors are JSON {"error", "detail"}: 400 for a bad
@@ -17,6 +19,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,8 +35,10 @@ struct ServerOptions {
     // A folder holding index.html, app.js, style.css... to serve instead of the copies built into the
     // binary (for an installed package or for editing the page without rebuilding). Default: empty.
     std::string static_dir;
-    // Extra request log lines on stderr. Default: only server errors are logged.
-    bool access_log = false;
+    // Where the access log goes: one line per request (client, method, target, status, milliseconds; see
+    // access_log_line()). Called from the worker threads at once. Empty: no access log, and only server
+    // errors (5xx) are logged on stderr. run_server() sends it to stderr unless [server] access_log = false.
+    std::function<void(const std::string& line)> access_log;
     // How many answers (search, sheet, similar) to keep in memory, keyed by the request and the index
     // generation, so a new commit is never answered from the cache. 0 turns it off. Default: 256.
     std::size_t cache_entries = 256;
@@ -73,6 +78,12 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// The access log line of one request: "client method target status ms", the target (path and query, as
+// sent) cut to 256 bytes and every byte outside printable ASCII written %XX, so that a request cannot forge
+// log lines.
+std::string access_log_line(const std::string& client, const std::string& method, const std::string& target, int status,
+                            double milliseconds);
 
 // argv[0] is "serve". Returns the process exit status.
 int run_server(int argc, char** argv);

@@ -6,8 +6,15 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstring>
 #include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <regex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -18,8 +25,12 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/run_state.h"
 #include "indexer/document_builder.h"
 #include "indexer/index_writer.h"
+#include "indexer/run_lock.h"
+#include "searcher/client_address.h"
+#include "searcher/metrics.h"
 #include "searcher/server.h"
 #include "tests/test_support.h"
 
@@ -341,8 +352,10 @@ TEST_CASE("an index analysed with other dictionaries is reported: healthz 503 an
     config.char_fixes_path = charmap;
     RunningServer srv(config);
     const json h = srv.get_json("/healthz", 503);
-    CHECK(h["status"] == "analysis-mismatch");
-    CHECK(h["detail"].get<std::string>().find("yosan-index --full") != std::string::npos);
+    CHECK(h["status"] == "unhealthy");
+    REQUIRE(h["reasons"].size() == 1);
+    CHECK(h["reasons"][0]["code"] == "analysis-mismatch");
+    CHECK(h["reasons"][0]["message"].get<std::string>().find("yosan-index --full") != std::string::npos);
     CHECK(corpus_server().get_json("/healthz")["status"] == "ok");
 }
 
@@ -702,4 +715,335 @@ TEST_CASE("absurd amounts are a 400, never a 500", "[http][hardening]") {
     // Large but sane amounts are still accepted (1兆円 = the largest programmes; 9000兆円 below the cap).
     CHECK(srv.get_json("/api/search?amount_min=" + url_encode("1兆円"))["total"].is_number());
     CHECK(srv.get_json("/api/search?amount_max=" + url_encode("9000兆円"))["total"].is_number());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Monitoring: /metrics, /healthz with the run state, trusted proxies and the access log.
+
+namespace {
+
+// A /metrics answer, checked line by line against the text exposition format: every sample is
+// `name{label="value",...} number`, and its family has a TYPE line before it.
+struct Exposition {
+    std::map<std::string, double> samples;       // "name{labels}" as written → value
+    std::map<std::string, std::string> types;    // family → counter | gauge | histogram
+    double at(const std::string& key) const {
+        auto it = samples.find(key);
+        return it == samples.end() ? 0 : it->second;
+    }
+    bool has(const std::string& key) const { return samples.count(key) > 0; }
+};
+
+Exposition parse_exposition(const std::string& text) {
+    static const std::regex sample_line(
+        R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*\})? (\S+))");
+    static const std::regex type_line(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
+    static const std::regex help_line(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+)");
+    Exposition e;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        INFO(line);
+        std::smatch m;
+        if (std::regex_match(line, m, type_line)) {
+            CHECK(e.types.count(m[1]) == 0);  // one TYPE per family
+            e.types[m[1]] = m[2];
+            continue;
+        }
+        if (std::regex_match(line, help_line)) continue;
+        REQUIRE(std::regex_match(line, m, sample_line));
+        std::string family = m[1];
+        for (const char* suffix : {"_bucket", "_sum", "_count"})
+            if (family.size() > std::strlen(suffix) && family.ends_with(suffix)) {
+                const std::string base = family.substr(0, family.size() - std::strlen(suffix));
+                if (e.types.count(base) && e.types[base] == "histogram") family = base;
+            }
+        CHECK(e.types.count(family) == 1);
+        const std::string value = m[3];
+        double v = 0;
+        if (value == "+Inf") v = std::numeric_limits<double>::infinity();
+        else REQUIRE_NOTHROW(v = std::stod(value));
+        CHECK(e.samples.count(std::string(m[1]) + std::string(m[2])) == 0);  // no duplicate series
+        e.samples[std::string(m[1]) + std::string(m[2])] = v;
+    }
+    return e;
+}
+
+Exposition scrape(const RunningServer& srv) {
+    const auto r = srv.get("/metrics");
+    REQUIRE(r.status == 200);
+    CHECK(r.header("Content-Type").rfind("text/plain; version=0.0.4", 0) == 0);
+    return parse_exposition(r.body);
+}
+
+// Collects access log lines from the worker threads.
+struct LogLines {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    std::function<void(const std::string&)> sink() {
+        return [this](const std::string& line) {
+            std::lock_guard lock(mutex);
+            lines.push_back(line);
+        };
+    }
+    // The first line containing `needle`. The logger runs after the answer is written, so the client can
+    // see the answer a moment before the line exists: wait for it, a bounded while.
+    std::string find(const std::string& needle) {
+        for (int i = 0; i < 500; ++i) {
+            {
+                std::lock_guard lock(mutex);
+                for (const std::string& l : lines)
+                    if (l.find(needle) != std::string::npos) return l;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return {};
+    }
+};
+
+ServerOptions loopback(std::function<void(const std::string&)> log = {}) {
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.access_log = std::move(log);
+    return o;
+}
+
+std::string index_command(const std::string& index, const std::string& inputs) {
+    return test::binary("yosan-index") + " -q --config " + test::source_path("config/yosan.toml") + " --index " + index + " " +
+           inputs + " 2>/dev/null";
+}
+
+bool has_reason(const json& health, const std::string& code) {
+    for (const json& r : health["reasons"])
+        if (r["code"] == code) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("/metrics is Prometheus text: requests by route and status, a cumulative latency histogram, the index", "[http][monitoring]") {
+    RunningServer srv(test::test_config(test::corpus_index()), loopback());
+    const Exposition before = scrape(srv);
+    const std::string searches = R"(yosan_http_requests_total{route="/api/search",status="200"})";
+    CHECK(before.at(searches) == 0);
+    CHECK(before.types.at("yosan_http_requests_total") == "counter");
+    CHECK(before.types.at("yosan_http_request_duration_seconds") == "histogram");
+    CHECK(before.at("yosan_index_sheets") == static_cast<double>(test::corpus_sheets().size()));
+    CHECK(before.at("yosan_index_revision") >= 1);
+    CHECK(before.at("yosan_index_up") == 1);
+    CHECK(before.at("process_start_time_seconds") > 1.7e9);
+    CHECK_FALSE(before.has("yosan_last_run_success"));  // no run recorded beside this index
+
+    const std::string path = "/api/search?q=" + url_encode("蓄電池");
+    srv.get_json(path);
+    srv.get_json(path);  // the same answer again: from the cache
+    srv.get_json("/api/search?sort=bogus", 400);
+    srv.get_json("/api/sheets/no-such-id", 404);
+    srv.get_json("/no/such/route", 404);
+    const Exposition after = scrape(srv);
+    CHECK(after.at(searches) == 2);
+    CHECK(after.at(R"(yosan_http_requests_total{route="/api/search",status="400"})") == 1);
+    CHECK(after.at(R"(yosan_http_requests_total{route="/api/sheets/{id}",status="404"})") == 1);
+    CHECK(after.at(R"(yosan_http_requests_total{route="other",status="404"})") == 1);  // unknown paths share one label
+    CHECK(after.at(R"(yosan_http_requests_total{route="/metrics",status="200"})") == 1);  // the first scrape
+    CHECK(after.at("yosan_cache_hits_total") - before.at("yosan_cache_hits_total") == 1);
+    CHECK(after.at("yosan_cache_misses_total") - before.at("yosan_cache_misses_total") >= 1);
+
+    // The histogram of /api/search: buckets never decrease, +Inf equals _count, which counts every answer.
+    const std::string route = R"(route="/api/search")";
+    double previous = 0;
+    for (double le : Metrics::kBuckets) {
+        char bound[32];
+        std::snprintf(bound, sizeof bound, "%g", le);
+        const std::string key = "yosan_http_request_duration_seconds_bucket{" + route + ",le=\"" + bound + "\"}";
+        INFO(key);
+        REQUIRE(after.has(key));
+        CHECK(after.at(key) >= previous);
+        previous = after.at(key);
+    }
+    const double inf = after.at("yosan_http_request_duration_seconds_bucket{" + route + ",le=\"+Inf\"}");
+    CHECK(inf >= previous);
+    CHECK(inf == after.at("yosan_http_request_duration_seconds_count{" + route + "}"));
+    CHECK(inf == 3);
+    CHECK(after.at("yosan_http_request_duration_seconds_sum{" + route + "}") > 0);
+}
+
+TEST_CASE("route labels are a fixed set", "[http][monitoring]") {
+    CHECK(Metrics::route_label(Metrics::route_of("/api/search")) == "/api/search");
+    CHECK(Metrics::route_label(Metrics::route_of("/api/search.csv")) == "/api/search.csv");
+    CHECK(Metrics::route_label(Metrics::route_of("/api/sheets/abc")) == "/api/sheets/{id}");
+    CHECK(Metrics::route_label(Metrics::route_of("/api/sheets/abc/similar")) == "/api/sheets/{id}/similar");
+    CHECK(Metrics::route_label(Metrics::route_of("/api/sheets/abc/timeline")) == "/api/sheets/{id}/timeline");
+    CHECK(Metrics::route_label(Metrics::route_of("/static/app.js")) == "/static/*");
+    for (const char* p : {"/api/sheets/", "/api/sheets/a/b", "/api/sheets//similar", "/wp-login.php", "", "/healthz/x"}) {
+        INFO(p);
+        CHECK(Metrics::route_label(Metrics::route_of(p)) == "other");
+    }
+}
+
+TEST_CASE("healthz follows the runs of yosan-index: 200 after a good run, 503 after a held lock or a refused run", "[http][monitoring]") {
+    test::TempDir dir("http-runs");
+    const std::string index = dir.file("index");
+    const std::string state = index + ".last-run.json";
+    const int first = test::run_command(index_command(index, test::corpus_path()));
+    REQUIRE((first == 0 || first == 3));  // 3: some sheets only have notices
+    const std::optional<RunState> good = read_run_state(state);
+    REQUIRE(good);
+    REQUIRE(good->last_run);
+    CHECK(good->last_run->status == run_status(first));
+    CHECK(good->last_run->exit_status == first);
+    CHECK(good->last_run->report["documents"] == test::corpus_sheets().size());
+    CHECK(good->last_run->report["added"] == test::corpus_sheets().size());
+    REQUIRE(good->last_success);
+    CHECK(good->last_success->finished_at == good->last_run->finished_at);
+    CHECK(parse_utc_timestamp(good->last_run->started_at).has_value());
+
+    RunningServer srv(test::test_config(index), loopback());
+    json h = srv.get_json("/healthz");
+    CHECK(h["status"] == "ok");
+    CHECK(h["last_run"]["status"] == run_status(first));
+    CHECK(h["last_success"] == good->last_success->finished_at);
+    CHECK(h["reasons"].empty());
+    CHECK(h["index_age_hours"].get<double>() < 1);
+
+    SECTION("a run that finds the lock held") {
+        {
+            const RunLock held(index);
+            CHECK(test::run_command(index_command(index, test::corpus_path())) == 4);
+        }
+        const std::optional<RunState> after = read_run_state(state);
+        REQUIRE(after);
+        CHECK(after->last_run->status == "lock-held");
+        CHECK(after->last_run->error.find("別の索引処理が実行中です") != std::string::npos);
+        REQUIRE(after->last_success);
+        CHECK(after->last_success->finished_at == good->last_success->finished_at);  // when the last good run was stays
+        h = srv.get_json("/healthz", 503);
+        CHECK(h["status"] == "unhealthy");
+        CHECK(has_reason(h, "last-run-lock-held"));
+        CHECK(h["last_success"] == good->last_success->finished_at);
+        const Exposition m = scrape(srv);
+        CHECK(m.at(R"(yosan_last_run_status{status="lock-held"})") == 1);
+        CHECK(m.at(R"(yosan_last_run_status{status="ok"})") == 0);
+        CHECK(m.at("yosan_last_run_success") == 0);
+        CHECK(m.at("yosan_last_success_age_seconds") >= 0);
+    }
+    SECTION("a run refused by the mass-delete guard, then a good run again") {
+        std::filesystem::create_directories(dir.path() / "empty");
+        CHECK(test::run_command(index_command(index, (dir.path() / "empty").string())) == 5);
+        h = srv.get_json("/healthz", 503);
+        CHECK(has_reason(h, "last-run-refused"));
+        CHECK(h["last_run"]["error"].get<std::string>().find("--allow-mass-delete") != std::string::npos);
+        CHECK(srv.get_json("/api/search?per_page=1")["total"] == test::corpus_sheets().size());  // nothing was deleted
+        const int again = test::run_command(index_command(index, test::corpus_path()));
+        REQUIRE((again == 0 || again == 3));
+        CHECK(srv.get_json("/healthz")["status"] == "ok");
+        CHECK(scrape(srv).at("yosan_last_run_success") == 1);
+    }
+}
+
+TEST_CASE("healthz is 503 when the index is older than max_index_age_hours", "[http][monitoring]") {
+    Config config = test::test_config(test::corpus_index());
+    config.server.max_index_age_hours = 0.0001;  // 0.36 s
+    RunningServer srv(config, loopback());
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // older than that, whenever it was built
+    const json h = srv.get_json("/healthz", 503);
+    CHECK(h["status"] == "unhealthy");
+    CHECK(has_reason(h, "index-too-old"));
+    CHECK(h["index_age_hours"].get<double>() > 0.0001);
+    CHECK(h["sheets"] == test::corpus_sheets().size());  // the details are there all the same
+    CHECK(corpus_server().get_json("/healthz")["status"] == "ok");  // 36 hours by default
+}
+
+TEST_CASE("healthz is 503 when the index cannot be opened, and /metrics says so", "[http][monitoring]") {
+    test::TempDir dir("http-gone");
+    const std::string index = dir.file("index");
+    const int status = test::run_command(index_command(index, test::corpus_path()));
+    REQUIRE((status == 0 || status == 3));
+    RunningServer srv(test::test_config(index), loopback());
+    std::filesystem::remove_all(index);
+    const json h = srv.get_json("/healthz", 503);
+    CHECK(has_reason(h, "index-unavailable"));
+    CHECK(scrape(srv).at("yosan_index_up") == 0);
+}
+
+TEST_CASE("trusted proxies: the client is the right-most untrusted X-Forwarded-For address", "[http][monitoring]") {
+    const TrustedProxies proxies({"127.0.0.1", "::1", "10.0.0.0/8", "fd00::/8"});
+    CHECK(proxies.contains("127.0.0.1"));
+    CHECK(proxies.contains("::ffff:127.0.0.1"));  // a dual-stack socket's view of an IPv4 peer
+    CHECK(proxies.contains("10.200.3.4"));
+    CHECK_FALSE(proxies.contains("11.0.0.1"));
+    CHECK(proxies.contains("fd12:3456::1"));
+    CHECK_FALSE(proxies.contains("fe80::1"));
+    CHECK_FALSE(proxies.contains("localhost"));
+    CHECK(proxies.client("127.0.0.1", "198.51.100.9", "") == "198.51.100.9");
+    CHECK(proxies.client("127.0.0.1", "203.0.113.66, 198.51.100.9, 10.0.0.5", "") == "198.51.100.9");  // left of it may be forged
+    CHECK(proxies.client("127.0.0.1", "198.51.100.9:51234", "") == "198.51.100.9");
+    CHECK(proxies.client("::1", "[2001:db8::7]:443", "") == "2001:db8::7");
+    CHECK(proxies.client("127.0.0.1", "10.0.0.7, 10.0.0.5", "") == "10.0.0.7");  // only proxies: the farthest one
+    CHECK(proxies.client("127.0.0.1", "", "192.0.2.4") == "192.0.2.4");
+    CHECK(proxies.client("127.0.0.1", "<script>, 198.51.100.9", "") == "198.51.100.9");
+    CHECK(proxies.client("127.0.0.1", "198.51.100.9, garbage", "") == "127.0.0.1");  // a proxy passed garbage: the proxy
+    CHECK(proxies.client("198.51.100.1", "192.0.2.99", "192.0.2.98") == "198.51.100.1");  // not a proxy of ours
+    CHECK(TrustedProxies().client("127.0.0.1", "192.0.2.99", "") == "127.0.0.1");
+    CHECK_THROWS_AS(TrustedProxies({"localhost"}), ConfigError);
+    CHECK_THROWS_AS(TrustedProxies({"10.0.0.0/33"}), ConfigError);
+    CHECK_THROWS_AS(TrustedProxies({"::1/129"}), ConfigError);
+    CHECK_THROWS_AS(TrustedProxies({"10.0.0.0/"}), ConfigError);
+}
+
+TEST_CASE("the access log names the X-Forwarded-For client only when the peer is a trusted proxy", "[http][monitoring]") {
+    httplib::Headers forwarded = {{"X-Forwarded-For", "203.0.113.7"}};
+    SECTION("trusted") {
+        Config config = test::test_config(test::corpus_index());
+        config.server.trusted_proxies = {"127.0.0.1", "::1"};
+        LogLines log;
+        RunningServer srv(config, loopback(log.sink()));
+        httplib::Client client("127.0.0.1", srv.port());
+        REQUIRE(client.Get("/healthz?from=proxy", forwarded));
+        const std::string line = log.find("/healthz?from=proxy");
+        CHECK(line.rfind("203.0.113.7 GET /healthz?from=proxy 200 ", 0) == 0);
+        CHECK(line.ends_with("ms"));
+    }
+    SECTION("not trusted") {
+        Config config = test::test_config(test::corpus_index());
+        config.server.trusted_proxies = {"10.0.0.0/8"};  // a proxy elsewhere; this peer (loopback) is not it
+        LogLines log;
+        RunningServer srv(config, loopback(log.sink()));
+        httplib::Client client("127.0.0.1", srv.port());
+        REQUIRE(client.Get("/healthz?from=anyone", forwarded));
+        CHECK(log.find("/healthz?from=anyone").rfind("127.0.0.1 GET /healthz?from=anyone 200 ", 0) == 0);
+    }
+}
+
+TEST_CASE("an access log line cannot be forged or grow without bound", "[http][monitoring]") {
+    const std::string line = access_log_line("192.0.2.1", "GET", "/api/search?q=a\r\nFAKE 200", 200, 1.25);
+    CHECK(line == "192.0.2.1 GET /api/search?q=a%0D%0AFAKE%20200 200 1.2ms");
+    const std::string long_line = access_log_line("192.0.2.1", "GET", "/api/search?q=" + std::string(5000, 'x'), 400, 0.5);
+    CHECK(long_line.size() < 400);
+    CHECK(long_line.find("... 400 0.5ms") != std::string::npos);
+    CHECK(access_log_line("192.0.2.1", "", "", 400, 0).rfind("192.0.2.1 - - 400", 0) == 0);
+}
+
+TEST_CASE("[server] and [index] monitoring keys are read, typed and known", "[http][monitoring]") {
+    test::TempDir dir("monitoring-config");
+    const std::string path = dir.file("yosan.toml");
+    std::ofstream(path) << "[index]\npath = \"idx\"\nstate_file = \"state/run.json\"\n"
+                           "[server]\ntrusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]\nmax_index_age_hours = 12.5\naccess_log = false\n";
+    const Config c = Config::load(path);
+    CHECK(c.warnings.empty());
+    CHECK(c.server.trusted_proxies == std::vector<std::string>{"127.0.0.1", "10.0.0.0/8"});
+    CHECK(c.server.max_index_age_hours == 12.5);
+    CHECK_FALSE(c.server.access_log);
+    CHECK(run_state_path(c) == (dir.path() / "state" / "run.json").string());
+    Config beside = c;
+    beside.state_file.clear();
+    CHECK(run_state_path(beside) == (dir.path() / "idx").string() + ".last-run.json");
+    CHECK(Config::load(test::source_path("config/yosan.toml")).server.trusted_proxies.size() == 2);
+    for (const char* bad : {"[server]\ntrusted_proxies = \"127.0.0.1\"\n", "[server]\nmax_index_age_hours = -1\n",
+                            "[server]\naccess_log = \"yes\"\n"}) {
+        INFO(bad);
+        std::ofstream(path) << bad;
+        CHECK_THROWS_AS(Config::load(path), ConfigError);
+    }
 }
