@@ -55,7 +55,7 @@ namespace {
 // setting of another version: warned about, never silently ignored.
 const std::map<std::string, std::set<std::string>, std::less<>>& known_keys() {
     static const std::map<std::string, std::set<std::string>, std::less<>> keys = {
-        {"index", {"path", "max_delete_share", "settle_seconds", "state_file"}},
+        {"index", {"path", "max_delete_share", "settle_seconds", "state_file", "shards", "build_threads", "flush_documents"}},
         {"corpus", {"paths"}},
         {"analysis", {"dictionary", "dictionary_path", "user_dictionary"}},
         {"dict", {"bureaus", "synonyms", "char_fixes", "assignments"}},
@@ -177,6 +177,9 @@ Config Config::load(const std::string& path) {
     c.max_delete_share = index.number("max_delete_share", c.max_delete_share, 0, 1);
     c.settle_seconds = index.whole("settle_seconds", c.settle_seconds, 0, 7 * 24 * 3600);
     c.state_file = resolve(base, index.string("state_file", ""));
+    c.shards = index.whole("shards", c.shards, 1, 256);
+    c.build_threads = index.whole("build_threads", c.build_threads, 0, 64);
+    c.flush_documents = index.whole("flush_documents", c.flush_documents, 1, 1000000);
     for (const std::string& p : corpus.strings("paths")) c.corpus_paths.push_back(resolve(base, p));
 
     c.analysis.dictionary = parse_dictionary_kind(analysis.string("dictionary", "unidic"));

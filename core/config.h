@@ -54,6 +54,18 @@ struct Config {
     // /healthz and /metrics. Default: empty, meaning the index path plus ".last-run.json" (run_state_path()),
     // which follows --index. [index] state_file.
     std::string state_file;
+    // The number of Xapian databases (shards) a `--full` run writes; a sheet goes to the shard of a stable
+    // hash of its id (indexer/index_writer.h, "Shards"), and searchers open the stub naming them all as one
+    // database. Incremental runs keep the layout the index has: a new value takes effect at the next --full.
+    // Default: 1 (one database). [index] shards.
+    unsigned shards = 1;
+    // With one shard, a `--full` run writes this many part databases on as many threads and merges them
+    // (Xapian's writer is serial: several writers are how the build uses several cores). 0: the number of
+    // cores, at most 8. Default: 0. [index] build_threads.
+    unsigned build_threads = 0;
+    // A --full run's part writers commit every this many documents, which bounds the memory Xapian's
+    // buffered changes take (peak RSS). Default: 1000. [index] flush_documents.
+    unsigned flush_documents = 1000;
     // Files or directories the indexer reads when none are given on the command line.
     std::vector<std::string> corpus_paths;
 

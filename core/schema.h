@@ -33,6 +33,9 @@
 //  9     subsidy rates (補助率), one per line          "1/2", "2/3", "10/10", "定額", '\n'-separated
 //  10    previous-year amount in yen                Xapian::sortable_serialise (absent: not stated)
 //  11    bureau→division pairs, one per line        "局\t課" (the division facet's parent, core/facets.h)
+//  12    sheet id                                   the id as in Q: breaks ties of any order, so that the
+//                                                   order never depends on docids (which differ between one
+//                                                   database, merged parts and shards)
 //
 // Document data is compact JSON (core/sheet.h, Sheet::to_json).
 #pragma once
@@ -68,6 +71,7 @@ inline constexpr Xapian::valueno kSlotForms = 8;
 inline constexpr Xapian::valueno kSlotRates = 9;
 inline constexpr Xapian::valueno kSlotPrevious = 10;
 inline constexpr Xapian::valueno kSlotBureauPairs = 11;
+inline constexpr Xapian::valueno kSlotId = 12;
 
 // Metadata keys stored in the database.
 inline constexpr std::string_view kMetaIndexedAt = "yosan:indexed_at";

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include <fcntl.h>
@@ -29,19 +30,24 @@ constexpr std::string_view kGenerationInfix = ".g";
 
 std::string id_term(const std::string& id) { return terms::boolean(schema::kId, id); }
 
-// The database a stub file names: its first "auto|glass PATH" line, relative to the stub's directory.
-std::string stub_target(const std::string& stub) {
+// The databases a stub file names: its "auto|glass PATH" lines, each relative to the stub's directory.
+std::vector<std::string> stub_targets(const std::string& stub) {
     std::ifstream in(stub);
+    std::vector<std::string> out;
     std::string line;
     while (std::getline(in, line)) {
         if (line.empty() || line[0] == '#') continue;
         const auto space = line.find(' ');
         if (space == std::string::npos) continue;
+        // A searcher's stub may name remote shards; yosan-index writes local ones only (index_writer.h).
+        if (line.compare(0, space, "auto") != 0 && line.compare(0, space, "glass") != 0)
+            throw IndexError("索引のスタブファイルにローカルでないデータベースがあります（yosan-index はローカルの索引だけに書き込みます）: " + line, stub);
         fs::path target = line.substr(space + 1);
         if (target.is_relative()) target = fs::path(stub).parent_path() / target;
-        return target.lexically_normal().string();
+        out.push_back(target.lexically_normal().string());
     }
-    throw IndexError("索引のスタブファイルを読めません", stub);
+    if (out.empty()) throw IndexError("索引のスタブファイルを読めません", stub);
+    return out;
 }
 
 // The number N of a generation directory "<path>.gN" beside the path, or nullopt.
@@ -72,11 +78,38 @@ IndexLayout IndexLayout::inspect(const std::string& path) {
     if (fs::is_directory(fs::status(l.path, ec))) {
         l.kind = Kind::directory;
         l.live_dir = l.path;
+        l.databases = {l.path};
     } else {
         l.kind = Kind::stub;
-        l.live_dir = stub_target(l.path);
+        l.databases = stub_targets(l.path);
+        // Shards live in one generation directory (index.gN/shardK): that directory is the live generation.
+        l.live_dir = l.databases.size() == 1 ? l.databases.front() : fs::path(l.databases.front()).parent_path().string();
+        for (const std::string& d : l.databases)
+            if (l.databases.size() > 1 && fs::path(d).parent_path().string() != l.live_dir)
+                throw IndexError("索引のスタブファイルのシャードが一つの世代ディレクトリにありません", l.path);
     }
     return l;
+}
+
+std::size_t shard_of(std::string_view id, std::size_t n) {
+    std::uint64_t h = 14695981039346656037ULL;  // FNV-1a, 64 bit: offset basis and prime
+    for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
+    return n <= 1 ? 0 : static_cast<std::size_t>(h % n);
+}
+
+WriteStats& WriteStats::operator+=(const WriteStats& o) {
+    added += o.added;
+    updated += o.updated;
+    deleted += o.deleted;
+    unchanged += o.unchanged;
+    return *this;
+}
+
+std::vector<std::string> IndexLayout::shard_databases(const std::string& dir, std::size_t shards) {
+    if (shards <= 1) return {dir};
+    std::vector<std::string> out;
+    for (std::size_t k = 0; k < shards; ++k) out.push_back((fs::path(dir) / ("shard" + std::to_string(k))).string());
+    return out;
 }
 
 namespace {
@@ -126,7 +159,7 @@ std::string IndexLayout::next_generation() const {
     return std::string(path).append(kGenerationInfix).append(std::to_string(next));
 }
 
-void IndexLayout::switch_to(const std::string& new_dir) const {
+void IndexLayout::switch_to(const std::string& new_dir, std::size_t shards) const {
     const fs::path p(path);
     const fs::path parent = p.parent_path().empty() ? fs::path(".") : p.parent_path();
     // When the path is still a directory, the stub is written under the name the old directory will get
@@ -136,7 +169,8 @@ void IndexLayout::switch_to(const std::string& new_dir) const {
     if (kind == Kind::directory) write_marker(path);
     {
         std::ofstream out(tmp, std::ios::trunc);
-        out << "auto " << fs::path(new_dir).filename().string() << "\n";
+        // Relative to the stub's directory (Xapian resolves them so), so that the tree can be moved.
+        for (const std::string& db : shard_databases(fs::path(new_dir).filename().string(), shards)) out << "auto " << db << "\n";
         out.close();
         if (!out) throw IndexError("索引のスタブファイルを書けません", tmp);
     }
@@ -172,33 +206,52 @@ void throw_if_unwritable(const std::string& path) {
 }  // namespace
 
 IndexWriter::IndexWriter(const std::string& path, const DocumentBuilder& builder) : builder_(builder) {
-    try {
-        if (const auto parent = std::filesystem::path(path).parent_path(); !parent.empty()) std::filesystem::create_directories(parent);
-        db_ = Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
-    } catch (const Xapian::DatabaseLockError& e) {
-        throw_if_unwritable(path);
-        throw LockHeldError("別のプロセスが索引に書き込み中です（" + e.get_description() + "）", path);
-    } catch (const Xapian::Error& e) {
-        throw_if_unwritable(path);
-        throw IndexError("索引を開けません: " + e.get_description(), path);
+    // A stub naming several shards is opened shard by shard (a WritableDatabase is one database); a
+    // directory or a stub naming one database as Xapian opens it.
+    std::error_code ec;
+    const bool stub = fs::is_regular_file(path, ec);
+    std::vector<std::string> paths{path};
+    if (stub) {
+        if (auto targets = stub_targets(path); targets.size() > 1) paths = std::move(targets);
+    }
+    open(paths);
+}
+
+IndexWriter::IndexWriter(const std::vector<std::string>& shards, const DocumentBuilder& builder) : builder_(builder) { open(shards); }
+
+void IndexWriter::open(const std::vector<std::string>& paths) {
+    for (const std::string& path : paths) {
+        try {
+            if (const auto parent = fs::path(path).parent_path(); !parent.empty()) fs::create_directories(parent);
+            shards_.emplace_back(path, Xapian::DB_CREATE_OR_OPEN);
+        } catch (const Xapian::DatabaseLockError& e) {
+            throw_if_unwritable(path);
+            throw LockHeldError("別のプロセスが索引に書き込み中です（" + e.get_description() + "）", path);
+        } catch (const Xapian::Error& e) {
+            throw_if_unwritable(path);
+            throw IndexError("索引を開けません: " + e.get_description(), path);
+        }
+        all_.add_database(shards_.back());
     }
 }
 
 void IndexWriter::begin() {
-    db_.begin_transaction(true);
+    for (auto& db : shards_) db.begin_transaction(true);
     in_transaction_ = true;
 }
 
-bool IndexWriter::contains(const std::string& id) const { return db_.term_exists(id_term(id)); }
+bool IndexWriter::contains(const std::string& id) const { return all_.term_exists(id_term(id)); }
 
 namespace {
 // Keeps Xapian's spelling dictionary (did-you-mean suggestions) in step with the documents: a document's
-// words are added when it comes in and taken out when it goes or is replaced.
-void update_spellings(Xapian::WritableDatabase& db, const Xapian::Document& doc, bool add) {
+// words are added when it comes in and taken out when it goes or is replaced. Added to `delta` (word →
+// change of frequency) when one is given, else to `db` at once.
+void update_spellings(Xapian::WritableDatabase& db, const Xapian::Document& doc, bool add, std::map<std::string, int>* delta = nullptr) {
     for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
         const std::string& term = *t;
         if (!terms::spelling_word(term)) continue;
-        if (add) db.add_spelling(term);
+        if (delta) (*delta)[term] += add ? 1 : -1;
+        else if (add) db.add_spelling(term);
         else db.remove_spelling(term);
     }
 }
@@ -216,53 +269,143 @@ void check_terms(const Xapian::Document& doc, const Sheet& sheet) {
 }  // namespace
 
 void IndexWriter::put(const std::vector<const Sheet*>& sheets, bool force, const std::function<void(std::size_t)>& progress) {
-    const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-    // Which sheets need a (re)built document, decided against the stored JSON.
+    put_sheets(sheets, force, std::max(1u, std::min(4u, std::thread::hardware_concurrency())), stats_, progress);
+}
+
+void IndexWriter::put_sheets(const std::vector<const Sheet*>& sheets, bool force, unsigned threads, WriteStats& stats,
+                             const std::function<void(std::size_t)>& progress, std::map<std::string, int>* spellings) {
+    // Which sheets need a (re)built document, decided against the stored JSON in the sheet's shard.
     struct Job {
         const Sheet* sheet;
+        Xapian::WritableDatabase* db;
         bool existed;
     };
     std::vector<Job> jobs;
     for (const Sheet* s : sheets) {
         const std::string term = id_term(s->id);
-        auto post = db_.postlist_begin(term);
-        const bool existed = post != db_.postlist_end(term);
-        if (existed && !force && db_.get_document(*post).get_data() == s->to_json().dump()) {
-            ++stats_.unchanged;
+        Xapian::WritableDatabase& db = shard(s->id);
+        auto post = db.postlist_begin(term);
+        const bool existed = post != db.postlist_end(term);
+        if (existed && !force && db.get_document(*post).get_data() == s->to_json().dump()) {
+            ++stats.unchanged;
             continue;
         }
-        jobs.push_back({s, existed});
+        jobs.push_back({s, &db, existed});
     }
     // Every document is built (on several threads: the Analyzer is thread safe) before the first is
     // written, so that a sheet that cannot be built leaves the database as it was: the caller passes one
     // file's sheets at a time and keeps that file's old sheets when this throws.
     std::vector<Xapian::Document> docs(jobs.size());
-    std::vector<std::future<void>> workers;
-    for (unsigned t = 0; t < threads && t < jobs.size(); ++t)
-        workers.push_back(std::async(std::launch::async, [&, t] {
-            for (std::size_t j = t; j < jobs.size(); j += threads) {
-                docs[j] = builder_.build(*jobs[j].sheet);
-                check_terms(docs[j], *jobs[j].sheet);
-            }
-        }));
-    for (auto& w : workers) w.get();  // rethrows a worker's exception here (the others finish first)
+    const auto build = [&](std::size_t first, std::size_t step) {
+        for (std::size_t j = first; j < jobs.size(); j += step) {
+            docs[j] = builder_.build(*jobs[j].sheet);
+            // The tie-breaker of every order (core/schema.h slot 12). It belongs with the other slots in
+            // DocumentBuilder::build(); written here while that file is being changed on another branch.
+            docs[j].add_value(schema::kSlotId, jobs[j].sheet->id);
+            check_terms(docs[j], *jobs[j].sheet);
+        }
+    };
+    if (threads <= 1 || jobs.size() <= 1) {
+        build(0, 1);
+    } else {
+        std::vector<std::future<void>> workers;
+        for (unsigned t = 0; t < threads && t < jobs.size(); ++t) workers.push_back(std::async(std::launch::async, build, t, threads));
+        for (auto& w : workers) w.get();  // rethrows a worker's exception here (the others finish first)
+    }
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         const std::string term = id_term(jobs[j].sheet->id);
-        if (jobs[j].existed) update_spellings(db_, db_.get_document(*db_.postlist_begin(term)), false);
-        update_spellings(db_, docs[j], true);
-        db_.replace_document(term, docs[j]);
-        ++(jobs[j].existed ? stats_.updated : stats_.added);
+        Xapian::WritableDatabase& db = *jobs[j].db;
+        if (jobs[j].existed) update_spellings(spelling_db(), db.get_document(*db.postlist_begin(term)), false, spellings);
+        update_spellings(spelling_db(), docs[j], true, spellings);
+        db.replace_document(term, docs[j]);
+        ++(jobs[j].existed ? stats.updated : stats.added);
         if (progress && (j + 1) % 64 == 0) progress(j + 1);
     }
     if (progress) progress(jobs.size());
 }
 
+std::map<std::string, std::exception_ptr> IndexWriter::put_files(const std::map<std::string, std::vector<const Sheet*>>& files,
+                                                                 unsigned flush_every, const std::function<void(std::size_t)>& progress) {
+    const std::size_t n = shards_.size();
+    // Each file's sheets, split by shard: shard k's thread writes column k and nothing else.
+    std::vector<std::vector<std::pair<std::string, std::vector<const Sheet*>>>> work(n);
+    for (const auto& [file, sheets] : files) {
+        std::vector<std::vector<const Sheet*>> split(n);
+        for (const Sheet* s : sheets) split[shard_of(s->id, n)].push_back(s);
+        for (std::size_t k = 0; k < n; ++k)
+            if (!split[k].empty()) work[k].emplace_back(file, std::move(split[k]));
+    }
+    std::mutex mutex;  // guards failed, written, stats_ and the progress callback
+    std::map<std::string, std::exception_ptr> failed;
+    std::size_t written = 0;
+    // Spellings live in shard 0 only (header, "Shards"), which another thread is writing: each thread
+    // collects its own, added to shard 0 once every thread is done.
+    std::vector<std::map<std::string, int>> spellings(n);
+    const auto write_shard = [&](std::size_t k) {
+        WriteStats mine;
+        std::size_t since_commit = 0;
+        for (const auto& [file, sheets] : work[k]) {
+            {
+                const std::lock_guard lock(mutex);
+                if (failed.count(file)) continue;  // another shard could not build it: written nowhere
+            }
+            try {
+                put_sheets(sheets, true, 1, mine, {}, &spellings[k]);
+            } catch (const std::exception&) {
+                const std::lock_guard lock(mutex);
+                failed.emplace(file, std::current_exception());
+                continue;
+            }
+            // A commit every flush_every documents keeps Xapian's buffered changes, and so the memory, bounded.
+            if ((since_commit += sheets.size()) >= flush_every) {
+                shards_[k].commit();
+                since_commit = 0;
+            }
+            const std::lock_guard lock(mutex);
+            written += sheets.size();
+            if (progress) progress(written);
+        }
+        const std::lock_guard lock(mutex);
+        stats_ += mine;
+    };
+    std::vector<std::future<void>> threads;
+    for (std::size_t k = 0; k < n; ++k) threads.push_back(std::async(std::launch::async, write_shard, k));
+    // Every thread is waited for before anything is rethrown (a Xapian error on one shard: the run fails).
+    std::exception_ptr fatal;
+    for (auto& t : threads) {
+        try {
+            t.get();
+        } catch (...) {
+            if (!fatal) fatal = std::current_exception();
+        }
+    }
+    if (fatal) std::rethrow_exception(fatal);
+    for (const auto& words : spellings)
+        for (const auto& [word, change] : words) {
+            if (change > 0) spelling_db().add_spelling(word, static_cast<Xapian::termcount>(change));
+            else if (change < 0) spelling_db().remove_spelling(word, static_cast<Xapian::termcount>(-change));
+        }
+    // A file that failed in one shard may have been written to others before: take it out again.
+    for (const auto& [file, error] : failed)
+        for (const Sheet* s : files.at(file)) {
+            const std::string term = id_term(s->id);
+            Xapian::WritableDatabase& db = shard(s->id);
+            auto post = db.postlist_begin(term);
+            if (post == db.postlist_end(term)) continue;
+            update_spellings(spelling_db(), db.get_document(*post), false);
+            db.delete_document(term);
+            --stats_.added;
+        }
+    return failed;
+}
+
 void IndexWriter::remove(const std::string& id) {
     const std::string term = id_term(id);
-    auto post = db_.postlist_begin(term);
-    if (post == db_.postlist_end(term)) return;
-    update_spellings(db_, db_.get_document(*post), false);
-    db_.delete_document(term);
+    Xapian::WritableDatabase& db = shard(id);
+    auto post = db.postlist_begin(term);
+    if (post == db.postlist_end(term)) return;
+    update_spellings(spelling_db(), db.get_document(*post), false);
+    db.delete_document(term);
     ++stats_.deleted;
 }
 
@@ -271,28 +414,30 @@ void IndexWriter::copy_from(const Xapian::Database& from, const std::string& id)
     auto post = from.postlist_begin(term);
     if (post == from.postlist_end(term)) return;
     const Xapian::Document doc = from.get_document(*post);
-    update_spellings(db_, doc, true);
-    db_.replace_document(term, doc);
+    Xapian::WritableDatabase& db = shard(id);
+    update_spellings(spelling_db(), doc, true);
+    db.replace_document(term, doc);
     ++stats_.unchanged;
 }
 
 std::map<std::string, FileState> IndexWriter::file_states() const {
     std::map<std::string, FileState> states;
     const std::string prefix(FileState::kKeyPrefix);
-    for (auto it = db_.metadata_keys_begin(prefix); it != db_.metadata_keys_end(prefix); ++it)
-        if (auto s = FileState::from_json(db_.get_metadata(*it))) states[s->path] = std::move(*s);
+    const Xapian::WritableDatabase& db = shards_.front();
+    for (auto it = db.metadata_keys_begin(prefix); it != db.metadata_keys_end(prefix); ++it)
+        if (auto s = FileState::from_json(db.get_metadata(*it))) states[s->path] = std::move(*s);
     return states;
 }
 
-void IndexWriter::set_file_state(const FileState& state) { db_.set_metadata(FileState::key(state.path), state.to_json()); }
+void IndexWriter::set_file_state(const FileState& state) { set_metadata(FileState::key(state.path), state.to_json()); }
 
-void IndexWriter::erase_file_state(const std::string& path) { db_.set_metadata(FileState::key(path), ""); }
+void IndexWriter::erase_file_state(const std::string& path) { set_metadata(FileState::key(path), ""); }
 
 std::map<std::string, std::string> IndexWriter::file_ids(const std::string& file) const {
     std::map<std::string, std::string> ids;  // id → stored data
     const std::string term = terms::boolean(schema::kFile, file);
-    for (auto it = db_.postlist_begin(term); it != db_.postlist_end(term); ++it) {
-        Xapian::Document doc = db_.get_document(*it);
+    for (auto it = all_.postlist_begin(term); it != all_.postlist_end(term); ++it) {
+        Xapian::Document doc = all_.get_document(*it);
         auto t = doc.termlist_begin();
         t.skip_to(std::string(schema::kId));
         if (t != doc.termlist_end() && (*t).rfind(schema::kId, 0) == 0) ids[(*t).substr(schema::kId.size())] = doc.get_data();
@@ -305,10 +450,10 @@ std::set<std::string> IndexWriter::indexed_files() const {
     // file's documents: one document per file, not per sheet.
     std::set<std::string> files;
     const std::string prefix(schema::kFile);
-    for (auto it = db_.allterms_begin(prefix); it != db_.allterms_end(prefix); ++it) {
-        auto post = db_.postlist_begin(*it);
-        if (post == db_.postlist_end(*it)) continue;
-        files.insert(Sheet::from_json(nlohmann::json::parse(db_.get_document(*post).get_data())).file);
+    for (auto it = all_.allterms_begin(prefix); it != all_.allterms_end(prefix); ++it) {
+        auto post = all_.postlist_begin(*it);
+        if (post == all_.postlist_end(*it)) continue;
+        files.insert(Sheet::from_json(nlohmann::json::parse(all_.get_document(*post).get_data())).file);
     }
     return files;
 }
@@ -332,14 +477,26 @@ void IndexWriter::commit() {
     const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    db_.set_metadata(std::string(schema::kMetaIndexedAt), buf);
-    db_.set_metadata(std::string(schema::kMetaSchema), std::string(schema::kSchemaVersion));
-    if (in_transaction_) {
-        db_.commit_transaction();
-        in_transaction_ = false;
-    } else {
-        db_.commit();
+    set_metadata(std::string(schema::kMetaIndexedAt), buf);
+    set_metadata(std::string(schema::kMetaSchema), std::string(schema::kSchemaVersion));
+    // The data shards first, shard 0 (file states, fingerprint) last: see "Atomicity" in the header.
+    for (std::size_t k = shards_.size(); k-- > 0;) {
+        if (in_transaction_) shards_[k].commit_transaction();
+        else shards_[k].commit();
     }
+    in_transaction_ = false;
+}
+
+void merge_parts(const std::vector<std::string>& parts, const std::string& output) {
+    try {
+        Xapian::Database all;
+        for (const std::string& p : parts) all.add_database(Xapian::Database(p));
+        // MULTIPASS: with more than 3 parts, merging postlists in several passes is faster (Xapian's docs).
+        all.compact(output, Xapian::DBCOMPACT_MULTIPASS);
+    } catch (const Xapian::Error& e) {
+        throw IndexError("部分索引をまとめられません: " + e.get_description(), output);
+    }
+    for (const std::string& p : parts) fs::remove_all(p);
 }
 
 }  // namespace yosan

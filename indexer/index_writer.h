@@ -18,21 +18,53 @@
 // clean-up removes what a killed --full left behind. Runs hold the run lock (run_lock.h), so no run ever
 // deletes a generation another run is writing. Disk: up to two copies of the index between runs.
 //
+// ## Shards
+// With `[index] shards = N` (N > 1), a --full run writes the generation directory as N databases
+// (var/index.gN/shard0 … shardN-1) and the stub lists them, one "auto index.gN/shardK" line each: a stub
+// naming several databases is opened by Xapian::Database(path) as one database, and Xapian combines the
+// statistics BM25 needs (document count, lengths, term frequencies) over all of them, so ranking, totals and
+// facet counts are those of one database holding the same sheets. A sheet lives in the shard
+// shard_of(id, N): FNV-1a (64 bit) of the id's bytes, modulo N. That hash is fixed here for good (std::hash
+// may differ between compilers and runs); changing it, or N, needs a --full. For shards on other machines,
+// a searcher's stub names them as "remote HOST:PORT" lines (xapian-tcpsrv --port PORT DB on each,
+// read-only); the indexer always writes local shards.
+// Metadata (file states, fingerprint, time of the run) lives in shard 0 only: Xapian reads the metadata of
+// a database made of several from its first one. So does the spelling dictionary (did-you-mean): Xapian
+// 1.4 adds up the trigram scores of the shards' spelling tables, so that a word every shard knows would
+// outscore the right word that only one shard holds, and suggestions would differ from one database's.
+//
 // ## Atomicity
-// An IndexWriter opened with begin() collects every change in one Xapian transaction. Without it Xapian
-// commits by itself every XAPIAN_FLUSH_THRESHOLD (10,000) changes, and a killed run would leave half of a
-// night's changes visible. Source-file states (file_state.h) are metadata written in the same transaction.
+// An IndexWriter opened with begin() collects every change in one Xapian transaction per shard. Without it
+// Xapian commits by itself every XAPIAN_FLUSH_THRESHOLD (10,000) changes, and a killed run would leave half
+// of a night's changes visible. Source-file states (file_state.h) are metadata written in the same
+// transaction. With several shards there is no transaction across them: commit() commits the data shards
+// first and shard 0, which holds the file states, last. A run killed in between leaves some shards with
+// the new sheets while the file states still describe the old ones; the next run sees those files as
+// changed (their hash differs from the stored state) and writes them again, replacing by id, so the index
+// converges. Until then a searcher may see a changed sheet new in one shard and a deleted one still present
+// in another: the window is the few milliseconds between two commits, or until the next run after a kill.
+// A --full run has no such window: its shards become live together with the stub switch.
+//
+// ## Parallel full build
+// Xapian's writer is serial, so a --full run uses several writers: put_files() writes each shard on its own
+// thread (analysis included). With one shard, the run writes `[index] build_threads` part databases the
+// same way (a sheet by shard_of() among the parts) and merge_parts() joins them into the generation
+// directory with Xapian's compaction (xapian-compact), which also makes the database smaller. Each writer
+// commits every `[index] flush_documents` documents, so that the memory of its buffered changes stays bounded.
 //
 // Xapian allows one writer per database; a second writer gets IndexError. Not thread safe: one IndexWriter
-// per process. Document building (the MeCab analysis, the expensive part) runs on several threads inside
-// put(); writing to the database stays on the calling thread.
+// per process (put_files() runs its own threads, one per shard, each on its own database). Document
+// building (the MeCab analysis, the expensive part) runs on several threads inside put() too; writing to a
+// database stays on one thread.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <xapian.h>
@@ -45,14 +77,21 @@ namespace yosan {
 
 struct WriteStats {
     int added = 0, updated = 0, deleted = 0, unchanged = 0;
+    WriteStats& operator+=(const WriteStats& o);
 };
+
+// The shard (0 … n-1) of a sheet id: FNV-1a (64 bit) of its bytes, modulo n (see "Shards" above).
+std::size_t shard_of(std::string_view id, std::size_t n);
 
 // Where the live database of an index path is, and how to switch it (see the layout above).
 struct IndexLayout {
     enum class Kind { missing, directory, stub };
     Kind kind = Kind::missing;
     std::string path;      // the configured index path
-    std::string live_dir;  // the database directory searchers open now; empty when missing
+    std::string live_dir;  // the generation (or plain) directory searchers open now; empty when missing
+    // The databases searchers open now: live_dir itself, or its shards (live_dir/shardK) when the stub
+    // names several. Empty when missing.
+    std::vector<std::string> databases;
 
     static IndexLayout inspect(const std::string& path);
     // Generation directories beside the path that the stub does not name and that carry our marker: only
@@ -66,16 +105,27 @@ struct IndexLayout {
     static constexpr const char* kMarker = "yosan-generation";
     // A fresh generation directory name (does not exist yet).
     std::string next_generation() const;
-    // Makes `new_dir` (a committed database beside the path) the live index atomically; the previous one
-    // stays until the next run. Throws IndexError when the switch fails; the old index then stays live.
-    void switch_to(const std::string& new_dir) const;
+    // The databases a generation directory holds for `shards` shards: the directory itself for one, else
+    // dir/shard0 … dir/shard<N-1>.
+    static std::vector<std::string> shard_databases(const std::string& dir, std::size_t shards);
+    // Makes `new_dir` (a committed generation beside the path, of `shards` shards) the live index
+    // atomically; the previous one stays until the next run. Throws IndexError when the switch fails; the
+    // old index then stays live.
+    void switch_to(const std::string& new_dir, std::size_t shards = 1) const;
 };
+
+// Merges the committed part databases `parts` into one database at `output` with Xapian's compaction
+// (documents renumbered part after part; metadata and spellings merged), then deletes the parts. `output`
+// may be the directory that holds them. Throws IndexError.
+void merge_parts(const std::vector<std::string>& parts, const std::string& output);
 
 class IndexWriter {
 public:
-    // Opens or creates the database at `path` (a directory, or a stub file naming one). Throws IndexError
-    // when another writer holds Xapian's lock.
+    // Opens or creates the database at `path` (a directory, or a stub file naming one or several shards).
+    // Throws IndexError when another writer holds Xapian's lock.
     IndexWriter(const std::string& path, const DocumentBuilder& builder);
+    // Opens or creates these databases as the shards, in this order (a --full run's new generation).
+    IndexWriter(const std::vector<std::string>& shards, const DocumentBuilder& builder);
 
     // Starts the one transaction of a run; commit() ends it. Without begin(), commit() is a plain commit.
     void begin();
@@ -86,6 +136,14 @@ public:
     // when building throws (a yosan::Error, say InputError for a term Xapian would refuse), nothing of
     // this call was written, so a caller passing one file at a time can keep that file's old sheets.
     void put(const std::vector<const Sheet*>& sheets, bool force, const std::function<void(std::size_t)>& progress = {});
+    // For a --full run into new databases: writes the sheets of each file (file → sheets), every shard on
+    // its own thread, each shard committing every `flush_every` documents. A file whose documents cannot
+    // all be built is written nowhere (its sheets already written to other shards are deleted again) and
+    // is returned with the error; the others are written. `progress` gets the number written so far (it is
+    // called from the writing threads, one at a time).
+    std::map<std::string, std::exception_ptr> put_files(const std::map<std::string, std::vector<const Sheet*>>& files,
+                                                        unsigned flush_every,
+                                                        const std::function<void(std::size_t)>& progress = {});
     // Deletes the sheet with this id, if present.
     void remove(const std::string& id);
     // Copies the document with this id from another database (a --full run keeps an unreadable file's
@@ -97,8 +155,9 @@ public:
     std::map<std::string, FileState> file_states() const;
     void set_file_state(const FileState& state);
     void erase_file_state(const std::string& path);
-    std::string metadata(const std::string& key) const { return db_.get_metadata(key); }
-    void set_metadata(const std::string& key, const std::string& value) { db_.set_metadata(key, value); }
+    // Metadata, in shard 0 (see "Shards").
+    std::string metadata(const std::string& key) const { return shards_.front().get_metadata(key); }
+    void set_metadata(const std::string& key, const std::string& value) { shards_.front().set_metadata(key, value); }
 
     // Replaces everything indexed from `file` with `sheets`: same id → replaced (or left as is when the
     // stored data is identical), new id → added, id no longer present → deleted.
@@ -110,14 +169,27 @@ public:
     // id → stored data of the sheets indexed from `file`.
     std::map<std::string, std::string> file_ids(const std::string& file) const;
 
-    // One atomic commit; records the time and schema version in the metadata.
+    // One atomic commit per shard, shard 0 last (see "Atomicity"); records the time and schema version in
+    // the metadata.
     void commit();
     const WriteStats& stats() const { return stats_; }
-    Xapian::doccount size() const { return db_.get_doccount(); }
-    const Xapian::WritableDatabase& database() const { return db_; }
+    Xapian::doccount size() const { return all_.get_doccount(); }
+    std::size_t shard_count() const { return shards_.size(); }
+    // Every shard as one database (reads see this writer's uncommitted changes).
+    const Xapian::Database& database() const { return all_; }
 
 private:
-    Xapian::WritableDatabase db_;
+    void open(const std::vector<std::string>& paths);
+    Xapian::WritableDatabase& shard(const std::string& id) { return shards_[shard_of(id, shards_.size())]; }
+    // Spellings (did-you-mean) are kept in shard 0 only: see "Shards".
+    Xapian::WritableDatabase& spelling_db() { return shards_.front(); }
+    // put()'s work: builds the documents of `sheets` on `threads` threads, then writes them, adding to
+    // `stats`. Spelling changes go to `spellings` when given (put_files' threads), else to spelling_db().
+    void put_sheets(const std::vector<const Sheet*>& sheets, bool force, unsigned threads, WriteStats& stats,
+                    const std::function<void(std::size_t)>& progress, std::map<std::string, int>* spellings = nullptr);
+
+    std::vector<Xapian::WritableDatabase> shards_;
+    Xapian::Database all_;  // shards_ combined, for reads across them
     const DocumentBuilder& builder_;
     WriteStats stats_;
     bool in_transaction_ = false;

@@ -202,13 +202,25 @@ private:
             if (layout_.kind != IndexLayout::Kind::missing) live_.emplace(layout_.path);
             new_dir_ = layout_.next_generation();
             IndexLayout::create_generation(new_dir_);
-            writer_.emplace(new_dir_, builder_);
+            writer_.emplace(full_build_databases(), builder_);
         } else {
             writer_.emplace(config_.index_path, builder_);
         }
         before_ = old_db().get_doccount();
         if (before_ || !opt_.full) states_ = read_states(old_db());
         force_ = opt_.full || (before_ > 0 && old_db().get_metadata(std::string(kMetaFingerprint)) != print_);
+    }
+
+    // The databases a --full run writes, each on its own thread (index_writer.h, "Parallel full build"):
+    // the shards; or, for one database, part databases inside the new generation directory that
+    // switch_to_the_new_index() merges into it (one part: the database itself, nothing to merge).
+    std::vector<std::string> full_build_databases() {
+        if (config_.shards > 1) return IndexLayout::shard_databases(new_dir_, config_.shards);
+        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+        const unsigned parts = config_.build_threads ? config_.build_threads : std::min(cores, 8u);
+        if (parts <= 1) return {new_dir_};
+        for (unsigned k = 0; k < parts; ++k) parts_.push_back((fs::path(new_dir_) / ("part" + std::to_string(k))).string());
+        return parts_;
     }
 
     // One file, on a worker thread: read it (regular files only), hash it, and parse it when it changed.
@@ -425,15 +437,29 @@ private:
         if (!opt_.full) writer_->begin();
         std::size_t total = 0, done = 0;
         for (const auto& [f, sheets] : to_put_) total += sheets.size();
-        for (const auto& [f, sheets] : to_put_) {
-            try {
-                writer_->put(sheets, opt_.full || force_, [&](std::size_t n) { progress("索引", done + n, total); });
-            } catch (const std::exception& e) {
-                keep_file_that_failed_to_build(f, e);
-                continue;
+        if (opt_.full) {
+            // Every database on its own thread; a file that cannot be built is written nowhere and keeps
+            // its old sheets (copied below), as in an incremental run.
+            const auto failed = writer_->put_files(to_put_, config_.flush_documents, [&](std::size_t n) { progress("索引", n, total); });
+            for (const auto& [f, error] : failed) {
+                try {
+                    std::rethrow_exception(error);
+                } catch (const std::exception& e) {
+                    keep_file_that_failed_to_build(f, e);
+                }
             }
-            done += sheets.size();
-            if (opt_.full) count_against_the_live_index(sheets);
+            for (const auto& [f, sheets] : to_put_)
+                if (!failed.count(f)) count_against_the_live_index(sheets);
+        } else {
+            for (const auto& [f, sheets] : to_put_) {
+                try {
+                    writer_->put(sheets, force_, [&](std::size_t n) { progress("索引", done + n, total); });
+                } catch (const std::exception& e) {
+                    keep_file_that_failed_to_build(f, e);
+                    continue;
+                }
+                done += sheets.size();
+            }
         }
         if (opt_.full) {
             // Files that kept their sheets: copy their documents over.
@@ -503,7 +529,8 @@ private:
         writer_.reset();  // releases Xapian's lock before the switch
         if (opt_.full) {
             live_.reset();
-            layout_.switch_to(new_dir_);
+            if (!parts_.empty()) merge_parts(parts_, new_dir_);
+            layout_.switch_to(new_dir_, std::max(1u, config_.shards));
             report_.index = new_dir_;
         } else {
             report_.index = IndexLayout::inspect(config_.index_path).live_dir;
@@ -530,6 +557,7 @@ private:
     std::optional<IndexWriter> writer_;
     std::optional<Xapian::Database> live_;
     std::string new_dir_;
+    std::vector<std::string> parts_;  // --full with one shard: the part databases merged into new_dir_
     Xapian::doccount before_ = 0;
     std::map<std::string, FileState> states_;
     bool force_ = false;

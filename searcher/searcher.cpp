@@ -254,7 +254,12 @@ void Searcher::prepare(Xapian::Enquire& enquire, Xapian::MultiValueKeyMaker& key
         case SortOrder::relevance:
             if (!plan.parsed.has_text) {  // browsing: the order of the source, which groups related sheets
                 keys.add_value(schema::kSlotLine);
+                keys.add_value(schema::kSlotId);  // [shards] the same line in two files: by id, never by docid
                 enquire.set_sort_by_key(&keys, false);
+            } else {
+                // [shards] Equal scores by id, never by docid: docids differ between one database, merged
+                // parts and shards (index_writer.h), and the order must not.
+                enquire.set_sort_by_relevance_then_value(schema::kSlotId, false);
             }
             break;
         case SortOrder::amount_asc: keys.add_value(schema::kSlotAmount, false, high); break;
@@ -262,6 +267,9 @@ void Searcher::prepare(Xapian::Enquire& enquire, Xapian::MultiValueKeyMaker& key
         case SortOrder::year_desc: keys.add_value(schema::kSlotYearSortable, true, low); break;
         case SortOrder::year_asc: keys.add_value(schema::kSlotYearSortable, false, high); break;
     }
+    // [shards] Without words every score is equal: the id breaks the ties of the key. With words, ties of
+    // key and score (identical texts) still fall to docids: Xapian has no key-then-relevance-then-key.
+    if (sort != SortOrder::relevance && !plan.parsed.has_text) keys.add_value(schema::kSlotId);
     if (sort != SortOrder::relevance) enquire.set_sort_by_key_then_relevance(&keys, false);
 }
 
@@ -765,13 +773,16 @@ std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit
     struct NoPrefix : Xapian::ExpandDecider {
         bool operator()(const std::string& t) const override { return !t.empty() && !(t[0] >= 'A' && t[0] <= 'Z'); }
     } decider;
-    Xapian::ESet eset = enquire.get_eset(24, rset, &decider);
+    // [shards] Exact term frequencies: over several shards Xapian otherwise estimates them from the shard
+    // of the sheet, and the expansion (so the related sheets) would differ from one database's.
+    Xapian::ESet eset = enquire.get_eset(24, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
     std::vector<Xapian::Query> expand;
     for (auto it = eset.begin(); it != eset.end(); ++it) expand.emplace_back(*it);
     if (!expand.empty()) parts.emplace_back(Xapian::Query::OP_OR, expand.begin(), expand.end());
     if (parts.empty()) return {};
     Xapian::Query q(Xapian::Query::OP_OR, parts.begin(), parts.end());
     enquire.set_query(Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(idterm)));
+    enquire.set_sort_by_relevance_then_value(schema::kSlotId, false);  // [shards] ties by id, not docid
     Xapian::MSet mset = enquire.get_mset(0, limit);
     std::vector<Hit> out;
     int rank = 0;
