@@ -8,9 +8,9 @@
 #   --sheets N        generated corpus size (bench/gen/gen.py; 10500 ≈ 22 MB, 105000 ≈ 219 MB). Default 10500.
 #   --build DIR       the yosan build to measure (default: build/ of this checkout); any Release build works.
 #   --reps N          interleaved repetitions of each indexing run, server start and wrk run (default 2).
-#   --work DIR        where corpora, indexes and results go (default: BUILD_DIR/bench-perf). Corpora are
-#                     cached there by their generator arguments; indexes and results are redone each run.
-#   --skip-index      reuse the indexes of the last run in the work dir (no indexing figures then).
+#   --work DIR        where corpora, indexes and results go (default: BUILD_DIR/bench-perf): corpus-N/ is
+#                     cached by its generator arguments; run-N/ (config, indexes, logs, results/) is redone.
+#   --skip-index      reuse the indexes of the last run of this size (its indexing figures are reprinted).
 #   --passes N        measured passes over the query mix one request at a time (default 3; one more
 #                     pass before them warms the servers and is discarded).
 #   --wrk-seconds S   duration of each wrk run (default 10).
@@ -86,11 +86,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   exit 2
 fi
 
-CONFIG=$WORK/yosan.toml
+RUN=$WORK/run-$SHEETS               # everything of one corpus size but the corpus itself
+mkdir -p "$RUN"
+CONFIG=$RUN/yosan.toml
 CORPUS=$WORK/corpus-$SHEETS
-RESULTS=$WORK/results
-YOSAN_DIR=$WORK/yosan            # the yosan index (a stub and its generations) lives in here
-GROONGA_DIR=$WORK/groonga
+RESULTS=$RUN/results
+YOSAN_DIR=$RUN/yosan            # the yosan index (a stub and its generations) lives in here
+GROONGA_DIR=$RUN/groonga
 $PERF config --source "$ROOT/config/yosan.toml" --build "$BUILD" --index "$YOSAN_DIR/index" \
   --corpus "$CORPUS" --out "$CONFIG"
 DICDIR=$($PERF mecabrc --config "$CONFIG")
@@ -130,14 +132,14 @@ fi
 
 mkdir -p "$RESULTS"
 # The sheets as yosan parses them, for Groonga and mecab: the same records, the same text.
-if [ "$SKIP_INDEX" = 0 ] || [ ! -f "$WORK/stats.json" ]; then
+if [ "$SKIP_INDEX" = 0 ] || [ ! -f "$RUN/stats.json" ]; then
   echo "bench/perf: dumping the parsed sheets (yosan-index --dump) for Groonga and mecab"
-  "$INDEXER" --config "$CONFIG" --dump "$CORPUS" >"$WORK/sheets.jsonl" 2>"$WORK/dump.err" || [ $? -eq 3 ]
-  $PERF prepare --sheets "$WORK/sheets.jsonl" --corpus "$CORPUS" --work "$WORK" --load "$WORK/groonga-load.grn" \
-    --text "$WORK/sheets.txt" --stats "$WORK/stats.json" $GROONGA_ONLINE
+  "$INDEXER" --config "$CONFIG" --dump "$CORPUS" >"$RUN/sheets.jsonl" 2>"$RUN/dump.err" || [ $? -eq 3 ]
+  $PERF prepare --sheets "$RUN/sheets.jsonl" --corpus "$CORPUS" --work "$WORK" --load "$RUN/groonga-load.grn" \
+    --text "$RUN/sheets.txt" --stats "$RUN/stats.json" $GROONGA_ONLINE
 fi
-cp "$WORK/stats.json" "$RESULTS/stats.json"
-NSHEETS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sheets"])' "$WORK/stats.json")
+cp "$RUN/stats.json" "$RESULTS/stats.json"
+NSHEETS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sheets"])' "$RUN/stats.json")
 
 # -------------------------------------------------------------------------------------------- indexing
 # timed ENGINE REP COMMAND...: runs the command under /usr/bin/time -v, appends a row to index.tsv
@@ -146,11 +148,11 @@ timed() {
   local eng=$1 rep=$2; shift 2
   local t0 t1 status=0
   t0=$(date +%s%N)
-  /usr/bin/time -v -o "$WORK/time.txt" "$@" || status=$?
+  /usr/bin/time -v -o "$RUN/time.txt" "$@" || status=$?
   t1=$(date +%s%N)
   awk -v e="$eng" -v r="$rep" -v w="$(( (t1 - t0) / 1000000 ))" -v s="$status" -F': ' '
     /User time/ {u=$2} /System time/ {y=$2} /Maximum resident set size/ {m=$2}
-    END {printf "%s\t%s\t%.3f\t%s\t%s\t%s\t%s\n", e, r, w / 1000, u, y, m, s}' "$WORK/time.txt" >>"$RESULTS/index.tsv"
+    END {printf "%s\t%s\t%.3f\t%s\t%s\t%s\t%s\n", e, r, w / 1000, u, y, m, s}' "$RUN/time.txt" >>"$RESULTS/index.tsv"
   tail -1 "$RESULTS/index.tsv" | awk '{printf "  %-8s rep %s: %7.2f s wall, %7.2f s CPU, peak RSS %4.0f MB, exit %s\n", $1, $2, $3, $4 + $5, $6 / 1000 * 1.024, $7}'
   return 0
 }
@@ -160,24 +162,24 @@ if [ "$SKIP_INDEX" = 0 ] || [ ! -d "$GROONGA_DIR" ] || [ ! -d "$YOSAN_DIR" ]; th
   for rep in $(seq 1 "$REPS"); do
     rm -rf "$YOSAN_DIR"; mkdir -p "$YOSAN_DIR"
     timed yosan "$rep" sh -c 'exec "$1" --config "$2" --full --json >"$3" 2>"$4"' sh "$INDEXER" "$CONFIG" \
-      "$WORK/yosan-index.json" "$WORK/yosan-index.err"
+      "$RUN/yosan-index.json" "$RUN/yosan-index.err"
     status=$(tail -1 "$RESULTS/index.tsv" | cut -f7)
     if [ "$status" != 0 ] && [ "$status" != 3 ]; then
-      echo "bench/perf: yosan-index failed (exit $status):" >&2; tail -5 "$WORK/yosan-index.err" >&2; exit 1
+      echo "bench/perf: yosan-index failed (exit $status):" >&2; tail -5 "$RUN/yosan-index.err" >&2; exit 1
     fi
     rm -rf "$GROONGA_DIR"; mkdir -p "$GROONGA_DIR"
-    timed groonga "$rep" sh -c 'exec groonga -n "$1" <"$2" >"$3"' sh "$GROONGA_DIR/db" "$WORK/groonga-load.grn" \
-      "$WORK/groonga-load.out"
-    $PERF check-groonga --output "$WORK/groonga-load.out" --sheets "$NSHEETS"
+    timed groonga "$rep" sh -c 'exec groonga -n "$1" <"$2" >"$3"' sh "$GROONGA_DIR/db" "$RUN/groonga-load.grn" \
+      "$RUN/groonga-load.out"
+    $PERF check-groonga --output "$RUN/groonga-load.out" --sheets "$NSHEETS"
     # -b: a sheet's text can be one long line; mecab's default input buffer is 8 KB.
-    timed mecab "$rep" sh -c 'exec mecab -Owakati -b 16777216 <"$1" >/dev/null' sh "$WORK/sheets.txt"
+    timed mecab "$rep" sh -c 'exec mecab -Owakati -b 16777216 <"$1" >/dev/null' sh "$RUN/sheets.txt"
   done
   # /usr/bin/time -v on `sh -c 'exec …'` measures the command itself (exec replaces the shell).
 else
-  echo "bench/perf: --skip-index: reusing the indexes in $WORK (indexing figures of the last run)"
+  echo "bench/perf: --skip-index: reusing the indexes in $RUN (indexing figures of the last run)"
 fi
 yosan_docs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("documents", "?"))' \
-  "$WORK/yosan-index.json" 2>/dev/null || echo "?")
+  "$RUN/yosan-index.json" 2>/dev/null || echo "?")
 echo "bench/perf: yosan indexed $yosan_docs documents, Groonga $NSHEETS records"
 python3 - "$YOSAN_DIR" "$GROONGA_DIR" "$RESULTS/sizes.json" <<'EOF'
 import json, subprocess, sys
@@ -196,9 +198,9 @@ groonga_cmd=(groonga -s --protocol http --bind-address 127.0.0.1 --cache-limit 0
 echo "bench/perf: server start → first answered search, interleaved × $REPS"
 ys=""; gs=""
 for rep in $(seq 1 "$REPS"); do
-  y=$($PERF startup --engine yosan --queries "$QUERIES" --reps 1 --log "$WORK/server-yosan.log" -- \
+  y=$($PERF startup --engine yosan --queries "$QUERIES" --reps 1 --log "$RUN/server-yosan.log" -- \
     "${yosan_cmd[@]}" --listen '127.0.0.1:{port}')
-  g=$($PERF startup --engine groonga --queries "$QUERIES" --reps 1 --log "$WORK/server-groonga.log" -- \
+  g=$($PERF startup --engine groonga --queries "$QUERIES" --reps 1 --log "$RUN/server-groonga.log" -- \
     "${groonga_cmd[@]}" -p '{port}' "$GROONGA_DIR/db")
   echo "  rep $rep: yosan $y ms, Groonga $g ms"
   ys+=" $y"; gs+=" $g"
@@ -206,10 +208,10 @@ done
 printf 'yosan\t%s\ngroonga\t%s\n' "${ys# }" "${gs# }" >"$RESULTS/startup.tsv"
 
 YPORT=$($PERF free-port)
-"${yosan_cmd[@]}" --listen "127.0.0.1:$YPORT" >"$WORK/server-yosan.log" 2>&1 &
+"${yosan_cmd[@]}" --listen "127.0.0.1:$YPORT" >"$RUN/server-yosan.log" 2>&1 &
 SERVER_PIDS+=($!)
 GPORT=$($PERF free-port)
-"${groonga_cmd[@]}" -p "$GPORT" "$GROONGA_DIR/db" >"$WORK/server-groonga.log" 2>&1 &
+"${groonga_cmd[@]}" -p "$GPORT" "$GROONGA_DIR/db" >"$RUN/server-groonga.log" 2>&1 &
 GROONGA_PID=$!
 SERVER_PIDS+=($GROONGA_PID)
 YBASE=http://127.0.0.1:$YPORT
@@ -221,16 +223,16 @@ nq=$(grep -cv '^#' "$QUERIES")
 echo "bench/perf: $nq queries one at a time, warm (1 pass discarded, $PASSES measured), interleaved per query"
 $PERF latency --yosan "$YBASE" --groonga "$GBASE" --queries "$QUERIES" --passes "$PASSES" --results "$RESULTS"
 
-$PERF wrk-lua --engine yosan --queries "$QUERIES" --out "$WORK/yosan.lua"
-$PERF wrk-lua --engine groonga --queries "$QUERIES" --out "$WORK/groonga.lua"
+$PERF wrk-lua --engine yosan --queries "$QUERIES" --out "$RUN/yosan.lua"
+$PERF wrk-lua --engine groonga --queries "$QUERIES" --out "$RUN/groonga.lua"
 echo "bench/perf: wrk, no cache, the mix in rotation, ${WRK_SECONDS} s each, interleaved × $REPS"
 : >"$RESULTS/wrk.tsv"
 for rep in $(seq 1 "$REPS"); do
   for c in 2 8; do
     for eng in yosan groonga; do
       if [ "$eng" = yosan ]; then base=$YBASE; else base=$GBASE; fi
-      wrk -t 2 -c "$c" -d "${WRK_SECONDS}s" --timeout 10s --latency -s "$WORK/$eng.lua" "$base/" >"$WORK/wrk.out" 2>&1 || true
-      fig=$(grep '^FIGURES' "$WORK/wrk.out" || echo "FIGURES requests=0 seconds=0 req_per_s=nan p50_ms=nan p90_ms=nan p99_ms=nan max_ms=nan errors=0 non_2xx=0")
+      wrk -t 2 -c "$c" -d "${WRK_SECONDS}s" --timeout 10s --latency -s "$RUN/$eng.lua" "$base/" >"$RUN/wrk.out" 2>&1 || true
+      fig=$(grep '^FIGURES' "$RUN/wrk.out" || echo "FIGURES requests=0 seconds=0 req_per_s=nan p50_ms=nan p90_ms=nan p99_ms=nan max_ms=nan errors=0 non_2xx=0")
       printf '%s\t%s\t%s\t%s\n' "$eng" "$c" "$rep" "$fig" >>"$RESULTS/wrk.tsv"
       echo "  $eng, $c connections: ${fig#FIGURES }"
     done
