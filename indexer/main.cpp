@@ -179,10 +179,10 @@ int main(int argc, char** argv) {
     const auto started = std::chrono::system_clock::now();
     const auto started_steady = std::chrono::steady_clock::now();
     std::string error;
-    const int status = run_guarded("yosan-index", [&] { return run(argc, argv, cli); }, [&](int status, const std::string& message) {
+    const int status = run_guarded("yosan-index", [&] { return run(argc, argv, cli); }, [&](int failed, const std::string& message) {
         error = message;
         // Monitoring reads stdout: with --json it gets an answer for errors and the lock too.
-        if (cli.json) std::cout << nlohmann::json{{"status", status}, {"error", message}, {"committed", false}}.dump() << "\n";
+        if (cli.json) std::cout << nlohmann::json{{"status", failed}, {"error", message}, {"committed", false}}.dump() << "\n";
     });
     if (cli.state_path.empty()) return status;
     RunRecord record;

@@ -942,6 +942,42 @@ TEST_CASE("healthz follows the runs of yosan-index: 200 after a good run, 503 af
     }
 }
 
+TEST_CASE("the run state keeps the last success through failed runs, and a late record never hides a newer one", "[http][monitoring]") {
+    test::TempDir dir("run-state");
+    const std::string path = dir.file("sub") + "/index.last-run.json";  // the folder is created
+    CHECK_FALSE(read_run_state(path));
+    const auto record = [&](int exit_status, const std::string& started, const std::string& finished) {
+        RunRecord r;
+        r.status = run_status(exit_status);
+        r.exit_status = exit_status;
+        r.started_at = started;
+        r.finished_at = finished;
+        if (exit_status == 1) r.error = "Xapian: DatabaseCorruptError";
+        record_run(path, r);
+        return *read_run_state(path);
+    };
+    RunState s = record(3, "2026-12-01T02:30:00Z", "2026-12-01T02:31:00Z");
+    CHECK(s.last_run->status == "partial");
+    CHECK(s.last_success->finished_at == "2026-12-01T02:31:00Z");  // partial is a success
+    s = record(1, "2026-12-02T02:30:00Z", "2026-12-02T02:30:05Z");
+    CHECK(s.last_run->status == "failed");
+    CHECK(s.last_run->error == "Xapian: DatabaseCorruptError");
+    CHECK(s.last_success->finished_at == "2026-12-01T02:31:00Z");
+    s = record(0, "2026-12-03T02:30:00Z", "2026-12-03T02:30:30Z");
+    CHECK(s.last_run->status == "ok");
+    CHECK(s.last_success->finished_at == "2026-12-03T02:30:30Z");
+    // A run that found the lock held at 02:30:10 records after the holder finished at 02:30:30: old news.
+    s = record(4, "2026-12-03T02:30:10Z", "2026-12-03T02:30:10Z");
+    CHECK(s.last_run->status == "ok");
+    std::ofstream(path) << "{not json";
+    CHECK_THROWS_AS(read_run_state(path), IndexError);
+    CHECK(record(5, "2026-12-04T02:30:00Z", "2026-12-04T02:30:01Z").last_run->status == "refused");  // a damaged file is replaced
+    CHECK_FALSE(std::filesystem::exists(path + ".tmp." + std::to_string(::getpid())));
+    CHECK(parse_utc_timestamp("2026-12-01T02:30:00Z") == std::chrono::system_clock::from_time_t(1796092200));
+    CHECK_FALSE(parse_utc_timestamp("2026-12-01 02:30:00"));
+    CHECK(utc_timestamp(std::chrono::system_clock::from_time_t(1796092200)) == "2026-12-01T02:30:00Z");
+}
+
 TEST_CASE("healthz is 503 when the index is older than max_index_age_hours", "[http][monitoring]") {
     Config config = test::test_config(test::corpus_index());
     config.server.max_index_age_hours = 0.0001;  // 0.36 s
