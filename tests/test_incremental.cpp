@@ -455,9 +455,9 @@ TEST_CASE("a second run while one holds the lock exits at once with status 4", "
     CHECK(out.find("added " + std::to_string(test::corpus_sheets().size())) != std::string::npos);
     CHECK(test::run_command(cmd.substr(0, cmd.size() - 5) + " --json 2>/dev/null", &out) == 0);
     const auto j = nlohmann::json::parse(out);
-    CHECK(j["unchanged"] == test::corpus_sheets().size());
-    CHECK(j["committed"] == false);
-    CHECK(j["status"] == 0);
+    CHECK(j.at("unchanged") == test::corpus_sheets().size());
+    CHECK(j.at("committed") == false);
+    CHECK(j.at("status") == 0);
 }
 
 TEST_CASE("kill -9 in the middle of a large run leaves the previous index searchable", "[index][slow]") {

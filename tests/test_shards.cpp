@@ -61,7 +61,8 @@ struct Answer {
 // order; the searcher breaks every other tie by the sheet id, slot 12). Such a run of ties is compared as
 // a set (ids sorted), and a run cut by the end of the page, whose members can differ, is left out.
 void order_ties_by_id(std::vector<Hit>& hits, SortOrder sort, Xapian::doccount limit) {
-    if (sort == SortOrder::relevance) return;
+    if (sort == SortOrder::relevance || hits.empty()) return;
+    const int first = hits.front().rank;
     const bool by_amount = sort == SortOrder::amount_asc || sort == SortOrder::amount_desc;
     const auto key = [&](const Hit& h) {  // the score exactly, not rounded
         return std::pair{by_amount ? (h.sheet.amount ? std::to_string(*h.sheet.amount) : "-") : (h.sheet.year ? std::to_string(*h.sheet.year) : "-"),
@@ -74,6 +75,28 @@ void order_ties_by_id(std::vector<Hit>& hits, SortOrder sort, Xapian::doccount l
         if (i == hits.size() && hits.size() == limit && i - begin > 1) hits.resize(begin);
         begin = i;
     }
+    // The ranks follow the new order: within a tie, which sheet Xapian ranked first depends on docids.
+    for (std::size_t i = 0; i < hits.size(); ++i) hits[i].rank = first + static_cast<int>(i);
+}
+
+// Related sheets score by a sum of many term weights, added in another order over shards, so two scores
+// equal in one database can differ in their last bits over shards and swap places. They are compared to
+// six decimals, ties by id, and a run of such ties cut by the end of the list is left out.
+constexpr Xapian::doccount kSimilar = 8;
+std::string similar_line(const std::string& id, std::vector<Hit> hits) {
+    const auto key = [](const Hit& h) { return std::to_string(h.score); };
+    std::stable_sort(hits.begin(), hits.end(), [&](const Hit& a, const Hit& b) {
+        const double x = std::stod(key(a)), y = std::stod(key(b));
+        return x != y ? x > y : a.sheet.id < b.sheet.id;
+    });
+    if (hits.size() == kSimilar) {
+        std::size_t cut = hits.size() - 1;
+        while (cut > 0 && key(hits[cut - 1]) == key(hits.back())) --cut;
+        if (cut + 1 < hits.size()) hits.resize(cut);
+    }
+    std::string line = "similar " + id;
+    for (const Hit& h : hits) line += " " + h.sheet.id + ":" + key(h);
+    return line;
 }
 
 std::string facts(const SearchResult& r) {
@@ -156,9 +179,7 @@ Answer answers(const std::string& path) {
     all.limit = 5;
     for (const Hit& h : searcher.search(all).hits) {
         a.lines.push_back("sheet " + h.sheet.id + " " + (searcher.sheet(h.sheet.id) ? searcher.sheet(h.sheet.id)->to_json().dump() : "-"));
-        std::string similar = "similar " + h.sheet.id;
-        for (const Hit& s : searcher.similar(h.sheet.id)) similar += " " + s.sheet.id + ":" + std::to_string(s.score);
-        a.lines.push_back(similar);
+        a.lines.push_back(similar_line(h.sheet.id, searcher.similar(h.sheet.id, kSimilar)));
     }
     return a;
 }
@@ -310,9 +331,8 @@ Answer lookups(const std::string& path) {
         a.lines.push_back("sheet " + s.id + " " + (found ? found->title : "-"));
     }
     for (std::size_t i = 0; i < test::corpus_sheets().size(); i += 20) {
-        std::string similar = "similar " + test::corpus_sheets()[i].id;
-        for (const Hit& h : searcher.similar(test::corpus_sheets()[i].id)) similar += " " + h.sheet.id + ":" + std::to_string(h.score);
-        a.lines.push_back(similar);
+        const std::string& id = test::corpus_sheets()[i].id;
+        a.lines.push_back(similar_line(id, searcher.similar(id, kSimilar)));
     }
     return a;
 }
