@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/text.h"
 
 namespace yosan {
@@ -236,10 +237,8 @@ std::string file_hash(const std::string& path, const char* what) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) throw ConfigError(std::string(what) + "を読めません", path);
     const auto size = static_cast<std::uint64_t>(in.tellg());
-    std::uint64_t h = 1469598103934665603ULL;
-    const auto mix = [&](const char* data, std::size_t n) {
-        for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 1099511628211ULL;
-    };
+    std::uint64_t h = kFnvYosanBasis;
+    const auto mix = [&](const char* data, std::size_t n) { h = fnv1a(std::string_view(data, n), h); };
     mix(reinterpret_cast<const char*>(&size), sizeof size);
     constexpr std::uint64_t kWhole = 16u << 20, kBlock = 64u << 10, kBlocks = 64;
     std::vector<char> buf(size <= kWhole ? size : kBlock);

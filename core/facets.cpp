@@ -114,21 +114,23 @@ std::string bucket_label(std::string_view value, const FacetContext& c) {
 }
 
 constexpr Facet kFacets[] = {
-    {"bureau", "局・庁", schema::kBureau, schema::kSlotBureaus, Facet::Order::count_desc, bureau_values,
+    {"bureau", "局・庁", schema::kBureau, Facet::Order::count_desc, bureau_values,
      read_organisation, plain_label, "局・庁の名前を指定してください"},
-    {"division", "課・室", schema::kDivision, schema::kSlotDivisions, Facet::Order::count_desc, division_values,
+    {"division", "課・室", schema::kDivision, Facet::Order::count_desc, division_values,
      read_organisation, plain_label, "課・室の名前を指定してください", "bureau"},
-    {"year", "年度", schema::kYear, schema::kSlotYear, Facet::Order::value_desc, year_values, read_year, year_label,
+    {"year", "年度", schema::kYear, Facet::Order::value_desc, year_values, read_year, year_label,
      "年度は 2025 か 令和7 の形で指定してください"},
-    {"kind", "予算区分", schema::kKind, schema::kSlotKind, Facet::Order::count_desc, kind_values, read_kind,
+    {"kind", "予算区分", schema::kKind, Facet::Order::count_desc, kind_values, read_kind,
      plain_label, "予算区分は 当初・補正・予備費・要求 のいずれかです"},
-    {"bucket", "金額帯", schema::kBucket, schema::kSlotBucket, Facet::Order::value_asc, bucket_values, read_bucket,
+    {"bucket", "金額帯", schema::kBucket, Facet::Order::value_asc, bucket_values, read_bucket,
      bucket_label, "金額帯は 0 から始まる番号で指定してください"},
-    {"form", "支出形態", schema::kForm, schema::kSlotForms, Facet::Order::count_desc, form_values, read_form, plain_label,
+    {"form", "支出形態", schema::kForm, Facet::Order::count_desc, form_values, read_form, plain_label,
      "支出形態は 委託・補助・交付金・出資・貸付・基金・給付 のいずれかです"},
-    {"rate", "補助率", schema::kRate, schema::kSlotRates, Facet::Order::count_desc, rate_values, read_rate, plain_label,
+    {"rate", "補助率", schema::kRate, Facet::Order::count_desc, rate_values, read_rate, plain_label,
      "補助率は 1/2, 2/3, 10/10, 定額 のように指定してください"},
 };
+
+static_assert(std::size(kFacets) + 2 == kRecordFields, "the facet record has a field per facet, then two amounts");
 
 const std::vector<std::string> kNone;
 
@@ -175,6 +177,47 @@ void Filters::merge(const Filters& other) {
         for (const std::string& v : vs) add(facet, v);
     if (other.amount_min) amount_min = std::max(*other.amount_min, amount_min.value_or(*other.amount_min));
     if (other.amount_max) amount_max = std::min(*other.amount_max, amount_max.value_or(*other.amount_max));
+}
+
+std::string facet_record(const Sheet& s, const FacetContext& context) {
+    std::string out;
+    const auto field = [&out](std::string_view f) {
+        for (std::size_t n = f.size();; n >>= 7) {  // the length, 7 bits a byte, low bits first
+            if (n < 0x80) {
+                out += static_cast<char>(n);
+                break;
+            }
+            out += static_cast<char>((n & 0x7f) | 0x80);
+        }
+        out += f;
+    };
+    for (const Facet& f : kFacets) {
+        std::string values;
+        for (const std::string& v : f.values_of(s, context)) append_line(values, v);
+        field(values);
+    }
+    field(s.amount ? std::to_string(*s.amount) : "");
+    field(s.previous_amount ? std::to_string(*s.previous_amount) : "");
+    return out;
+}
+
+std::vector<std::string_view> record_fields(std::string_view record) {
+    std::vector<std::string_view> out;
+    out.reserve(kRecordFields);
+    std::size_t i = 0;
+    while (i < record.size() && out.size() < kRecordFields) {
+        std::size_t n = 0;
+        for (unsigned shift = 0;; shift += 7) {
+            if (i == record.size() || shift > 28) return out;  // damaged: the fields read so far
+            const auto byte = static_cast<unsigned char>(record[i++]);
+            n |= static_cast<std::size_t>(byte & 0x7f) << shift;
+            if (!(byte & 0x80)) break;
+        }
+        if (n > record.size() - i) return out;
+        out.push_back(record.substr(i, n));
+        i += n;
+    }
+    return out;
 }
 
 std::vector<std::string_view> split_values(std::string_view s) {

@@ -39,8 +39,7 @@ struct Facet {
 
     std::string_view name;    // HTTP parameter, CLI option (--name) and JSON key
     std::string_view label;   // heading for staff
-    std::string_view prefix;  // boolean term prefix (core/schema.h)
-    Xapian::valueno slot;     // value slot with the sheet's values, '\n'-separated
+    std::string_view prefix;  // boolean term prefix (core/schema.h); the values go to the facet record
     Order order;
     // The sheet's values, as stored (canonical). Empty: the sheet counts under kNoValue.
     std::vector<std::string> (*values_of)(const Sheet&, const FacetContext&);
@@ -82,7 +81,19 @@ struct Filters {
     void merge(const Filters& other);
 };
 
-// The stored values of a facet in a document's value slot.
+// The facet record (core/schema.h kSlotFacetRecord): all that the counts and totals of a matched set read
+// from a sheet, in one value, so that counting reads one value per match and Xapian's own
+// ValueCountMatchSpy can tally it (the one kind of spy a remote shard, xapian-tcpsrv, runs). Fields, each
+// its length (7 bits a byte, low first) then its bytes: the values of each facet in table order
+// ('\n'-separated, empty: none), then the amount and the previous-year amount in yen (decimal, empty: not
+// stated).
+inline constexpr std::size_t kRecordFields = 9;  // facets().size() + 2, checked in facets.cpp
+inline constexpr std::size_t kRecordAmount = kRecordFields - 2, kRecordPrevious = kRecordFields - 1;
+std::string facet_record(const Sheet& s, const FacetContext& context);
+// The fields of a record; fewer than kRecordFields when it is damaged (the missing ones count as empty).
+std::vector<std::string_view> record_fields(std::string_view record);
+
+// The stored values of a facet in a record field (or any '\n'-separated list).
 std::vector<std::string_view> split_values(std::string_view slot_value);
 
 // Subsidy rates as stored ("1/2", "2/3", "10/10", "定額") → their share of the cost; 定額 counts as 10/10.

@@ -21,21 +21,29 @@
 //
 //  slot  content                                    encoding
 //  ----  -----------------------------------------  ----------------------------------------
-//  0     fiscal-year amount in yen                  Xapian::sortable_serialise (absent: no amount)
-//  1     fiscal year                                decimal string "2025" (facet) 
-//  2     top bureaus, one per line                  UTF-8, '\n'-separated (facet via MultiValueCountSpy)
-//  3     kind                                       "当初" | "補正" | "予備費" | "要求"
-//  4     amount bucket index                        decimal string "0".."n"
-//  5     divisions, one per line                    UTF-8, '\n'-separated
+//  0     fiscal-year amount in yen                  Xapian::sortable_serialise (absent: no amount); sort
+//                                                   and amount range
 //  6     fiscal year, sortable                      Xapian::sortable_serialise
 //  7     source line (first)                        Xapian::sortable_serialise, for a stable order
-//  8     spending forms (支出形態), one per line       UTF-8, '\n'-separated (indexer/scheme.h kForms)
-//  9     subsidy rates (補助率), one per line          "1/2", "2/3", "10/10", "定額", '\n'-separated
-//  10    previous-year amount in yen                Xapian::sortable_serialise (absent: not stated)
 //  11    bureau→division pairs, one per line        "局\t課" (the division facet's parent, core/facets.h)
-//  12    sheet id                                   the id as in Q: breaks ties of any order, so that the
+//  12    sheet id                                   the id as in Q: breaks ties of equal scores, so that the
 //                                                   order never depends on docids (which differ between one
 //                                                   database, merged parts and shards)
+//  13    facet record                               every facet's values and the two amounts, packed
+//                                                   (core/facets.h facet_record): the counts and totals
+//                                                   read this one value per match
+//  14    amount in yen, ascending sort key          Xapian::sortable_serialise; no amount: the largest
+//                                                   double (last when sorted by amount, smallest first)
+//  15    fiscal year, ascending sort key            the same for the year
+//  16    order of ties                              Xapian::sortable_serialise(tie_weight(id)) (below)
+//  (1–5, 8–10 held one facet each up to schema 4; the record replaced them.)
+//
+// Orders are plain value sorts (Enquire::set_sort_by_value*), never a KeyMaker: Xapian 1.4's remote
+// backend (xapian-tcpsrv shards) refuses KeyMakers. A descending order uses slot 0 or 6 reversed (no
+// value sorts last either way); an ascending one slot 14 or 15. Ties of the sort value fall to relevance,
+// and where there are no words to rank by, relevance is slot 16, read by a ValueWeightPostingSource
+// (which xapian-tcpsrv runs too): a weight from the sheet id, so that ties never fall to docids, which
+// differ between one database, merged parts and shards.
 //
 // Document data is compact JSON (core/sheet.h, Sheet::to_json).
 #pragma once
@@ -43,6 +51,8 @@
 #include <string_view>
 
 #include <xapian.h>
+
+#include "core/hash.h"
 
 namespace yosan::schema {
 
@@ -60,24 +70,24 @@ inline constexpr std::string_view kForm = "XS";
 inline constexpr std::string_view kRate = "XP";
 
 inline constexpr Xapian::valueno kSlotAmount = 0;
-inline constexpr Xapian::valueno kSlotYear = 1;
-inline constexpr Xapian::valueno kSlotBureaus = 2;
-inline constexpr Xapian::valueno kSlotKind = 3;
-inline constexpr Xapian::valueno kSlotBucket = 4;
-inline constexpr Xapian::valueno kSlotDivisions = 5;
 inline constexpr Xapian::valueno kSlotYearSortable = 6;
 inline constexpr Xapian::valueno kSlotLine = 7;
-inline constexpr Xapian::valueno kSlotForms = 8;
-inline constexpr Xapian::valueno kSlotRates = 9;
-inline constexpr Xapian::valueno kSlotPrevious = 10;
 inline constexpr Xapian::valueno kSlotBureauPairs = 11;
 inline constexpr Xapian::valueno kSlotId = 12;
+inline constexpr Xapian::valueno kSlotFacetRecord = 13;
+inline constexpr Xapian::valueno kSlotAmountAscending = 14;
+inline constexpr Xapian::valueno kSlotYearAscending = 15;
+inline constexpr Xapian::valueno kSlotTieWeight = 16;
+
+// The weight that orders ties where there are no words (slot 16): 52 bits of the id's hash, exact in a
+// double; two ids share one with a chance of about n²/2^53 (10^-6 at 10^5 sheets).
+inline double tie_weight(std::string_view id) { return static_cast<double>(fnv1a(id) >> 12); }
 
 // Metadata keys stored in the database.
 inline constexpr std::string_view kMetaIndexedAt = "yosan:indexed_at";
 inline constexpr std::string_view kMetaSchema = "yosan:schema";
 // analysis_fingerprint() (core/config.h) of the run that last committed: dictionaries and character fixes.
 inline constexpr std::string_view kMetaAnalysis = "yosan:analysis";
-inline constexpr std::string_view kSchemaVersion = "4";
+inline constexpr std::string_view kSchemaVersion = "5";
 
 }  // namespace yosan::schema

@@ -4,20 +4,13 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "core/hash.h"
 #include "core/schema.h"
 #include "core/text.h"
 
 namespace yosan::terms {
 
 namespace {
-
-// 64-bit FNV-1a: stable across builds and machines, which std::hash is not (the hash is part of the
-// stored term, so the searcher must compute the same one as the indexer did, years later).
-std::uint64_t fnv1a(std::string_view s) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-    return h;
-}
 
 // The longest prefix of s of at most `bytes` bytes that ends on a character boundary.
 std::string_view cut_on_character(std::string_view s, std::size_t bytes) {

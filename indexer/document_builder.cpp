@@ -1,5 +1,7 @@
 #include "indexer/document_builder.h"
 
+#include <limits>
+
 #include "core/bureaus.h"
 #include "core/facets.h"
 #include "core/schema.h"
@@ -62,32 +64,31 @@ Xapian::Document DocumentBuilder::build(const Sheet& s) const {
     Xapian::Document doc;
     doc.add_boolean_term(terms::boolean(schema::kId, s.id));
     doc.add_boolean_term(terms::boolean(schema::kFile, s.file));
-    // Facets (core/facets.h): a boolean term per value, the values in the slot; a sheet without a value
-    // gets the 記載なし term, so that it can be counted and filtered like any other value.
+    // Facets (core/facets.h): a boolean term per value for the filters, and the record for the counts; a
+    // sheet without a value gets the 記載なし term, so that it can be filtered like any other value.
     static const BureauDirectory no_aliases;
     const FacetContext context{config_, no_aliases};
     for (const Facet& f : facets()) {
         const std::vector<std::string> values = f.values_of(s, context);
-        std::string slot;
-        for (const std::string& v : values) {
-            doc.add_boolean_term(terms::boolean(f.prefix, v));
-            append_line(slot, v);
-        }
+        for (const std::string& v : values) doc.add_boolean_term(terms::boolean(f.prefix, v));
         if (values.empty()) doc.add_boolean_term(terms::boolean(f.prefix, kNoValue));
-        else doc.add_value(f.slot, slot);
     }
+    doc.add_value(schema::kSlotFacetRecord, facet_record(s, context));
+    // Orders (core/schema.h): each a plain value, so that remote shards can sort too.
+    constexpr double kLast = std::numeric_limits<double>::max();
     if (s.year) doc.add_value(schema::kSlotYearSortable, Xapian::sortable_serialise(*s.year));
+    doc.add_value(schema::kSlotYearAscending, Xapian::sortable_serialise(s.year ? *s.year : kLast));
     if (s.amount) doc.add_value(schema::kSlotAmount, Xapian::sortable_serialise(static_cast<double>(*s.amount)));
+    doc.add_value(schema::kSlotAmountAscending, Xapian::sortable_serialise(s.amount ? static_cast<double>(*s.amount) : kLast));
     doc.add_value(schema::kSlotLine, Xapian::sortable_serialise(s.first_line));
+    doc.add_value(schema::kSlotId, s.id);
+    doc.add_value(schema::kSlotTieWeight, Xapian::sortable_serialise(schema::tie_weight(s.id)));
     // Which bureau each division sits under, so that the searcher can nest the division facet (core/facets.h
     // Facet::parent) without reading document data.
     std::string pairs;
     for (const BureauRef& b : s.bureaus)
         for (const std::string& d : b.divisions) append_line(pairs, b.top + "\t" + d);
     if (!pairs.empty()) doc.add_value(schema::kSlotBureauPairs, pairs);
-    // The previous-year amount, for the totals of the matched set (searcher: FacetSpy) without parsing JSON.
-    if (s.previous_amount)
-        doc.add_value(schema::kSlotPrevious, Xapian::sortable_serialise(static_cast<double>(*s.previous_amount)));
 
     // Free text. Each part gets its own stretch of positions, 50 apart, so no phrase spans two parts.
     TermSink sink{doc};

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/schema.h"
 #include "core/terms.h"
 #include "indexer/run_lock.h"
@@ -92,9 +93,7 @@ IndexLayout IndexLayout::inspect(const std::string& path) {
 }
 
 std::size_t shard_of(std::string_view id, std::size_t n) {
-    std::uint64_t h = 14695981039346656037ULL;  // FNV-1a, 64 bit: offset basis and prime
-    for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
-    return n <= 1 ? 0 : static_cast<std::size_t>(h % n);
+    return n <= 1 ? 0 : static_cast<std::size_t>(fnv1a(id, kFnvBasis) % n);
 }
 
 WriteStats& WriteStats::operator+=(const WriteStats& o) {
@@ -299,9 +298,6 @@ void IndexWriter::put_sheets(const std::vector<const Sheet*>& sheets, bool force
     const auto build = [&](std::size_t first, std::size_t step) {
         for (std::size_t j = first; j < jobs.size(); j += step) {
             docs[j] = builder_.build(*jobs[j].sheet);
-            // The tie-breaker of every order (core/schema.h slot 12). It belongs with the other slots in
-            // DocumentBuilder::build(); written here while that file is being changed on another branch.
-            docs[j].add_value(schema::kSlotId, jobs[j].sheet->id);
             check_terms(docs[j], *jobs[j].sheet);
         }
     };

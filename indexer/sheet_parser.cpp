@@ -12,6 +12,7 @@
 
 #include "core/budget.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/text.h"
 
 namespace yosan {
@@ -744,13 +745,6 @@ ParseResult SheetParser::parse(std::string_view text, const std::string& file) c
 // ---------------------------------------------------------------------------------------------------
 // Ids
 
-namespace {
-std::uint64_t fnv1a(std::string_view s) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-    return h;
-}
-}  // namespace
 
 std::string base_id(const Sheet& s) {
     std::string key;

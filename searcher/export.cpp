@@ -16,8 +16,7 @@ std::vector<Sheet> Searcher::all_matches(const SearchRequest& req, Xapian::docco
     Relaxation relaxation;
     const Plan plan = make_plan(req, relaxation);
     Xapian::Enquire enquire(db_);
-    Xapian::MultiValueKeyMaker keys;
-    prepare(enquire, keys, plan, req.sort);
+    prepare(enquire, plan, req.sort);
     const Xapian::MSet mset = enquire.get_mset(0, cap, db_.get_doccount());
     total = mset.get_matches_estimated();  // exact: check_at_least is every document
     std::vector<Sheet> out;

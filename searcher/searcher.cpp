@@ -4,6 +4,7 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <fstream>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -38,51 +39,50 @@ std::string sort_name(SortOrder order) {
 
 namespace {
 
-// Counts the values of the facets of core/facets.h over every match, in one pass. A slot holds the
-// '\n'-separated values of a multi-valued facet; an empty slot counts under kNoValue. The same pass adds up
-// the amounts: slot 0 is read once per match and added to every value the sheet counts under and, for the
-// main pass (`totals`), to its fiscal year × kind cell.
-class FacetSpy : public Xapian::MatchSpy {
+// Counts the facets of core/facets.h and adds up the amounts over a matched set, from the facet records
+// (core/facets.h facet_record) that Xapian's ValueCountMatchSpy tallied during the match: one value read
+// per match, and a spy that xapian-tcpsrv also runs, so remote shards count exactly as one database does.
+// Each distinct record is read once, with the number of sheets that share it. Multi-valued facets are
+// tallied by their whole field first (most sheets share one: a bureau, a year) and split once at the end.
+// The amounts of a record go to every value its sheets count under and, for `totals`, to their fiscal
+// year × kind cell.
+class FacetCounter {
 public:
-    FacetSpy(std::vector<const Facet*> counted, bool totals)
-        : facets_(std::move(counted)), raw_(facets_.size()), with_totals_(totals) {}
-    void operator()(const Xapian::Document& doc, double) override {
-        const std::string amount = doc.get_value(schema::kSlotAmount);
-        const std::int64_t yen = amount.empty() ? 0 : std::llround(Xapian::sortable_unserialise(amount));
-        // Year and kind are read once, for their facets and for the totals alike.
-        std::string year, kind;
-        if (with_totals_) year = doc.get_value(schema::kSlotYear), kind = doc.get_value(schema::kSlotKind);
-        for (std::size_t i = 0; i < facets_.size(); ++i) {
-            const Xapian::valueno slot = facets_[i]->slot;
-            const std::string v = !with_totals_ ? doc.get_value(slot) : slot == schema::kSlotYear ? year
-                                  : slot == schema::kSlotKind                                   ? kind
-                                                                                                 : doc.get_value(slot);
-            // Tallied by the slot's whole content: most sheets share one (a bureau, a year), so this is
-            // one lookup per facet and match; counts() splits multi-valued contents once at the end.
-            auto it = raw_[i].find(v);
-            if (it == raw_[i].end()) it = raw_[i].emplace(v, FacetTally{}).first;
-            add(it->second, yen);
-        }
-        if (!with_totals_) return;
-        ++totals_.sheets;
-        if (amount.empty()) {
-            ++totals_.without_amount;
-            return;
-        }
-        TotalsCell& c = cells_[{year.empty() ? std::string(kNoValue) : year, kind.empty() ? std::string(kNoValue) : kind}];
-        ++c.sheets;
-        c.yen += yen;
-        if (const std::string prev = doc.get_value(schema::kSlotPrevious); !prev.empty()) {
-            ++c.with_previous;
-            c.previous_yen += std::llround(Xapian::sortable_unserialise(prev));
-            c.current_of_previous_yen += yen;
+    FacetCounter(const Xapian::ValueCountMatchSpy& spy, bool totals) : raw_(facets().size()) {
+        const std::size_t year = facet_index("year"), kind = facet_index("kind");
+        for (auto it = spy.values_begin(); it != spy.values_end(); ++it) {
+            const std::string record = *it;
+            const Xapian::doccount sheets = it.get_termfreq();
+            std::vector<std::string_view> fields = record_fields(record);
+            fields.resize(kRecordFields);  // a damaged record: its missing fields count as empty
+            const std::int64_t yen = to_yen(fields[kRecordAmount]);
+            for (std::size_t i = 0; i < raw_.size(); ++i) {
+                FacetTally& t = raw_[i][std::string(fields[i])];
+                t.count += sheets;
+                t.yen += yen * sheets;
+            }
+            if (!totals) continue;
+            totals_.sheets += sheets;
+            if (fields[kRecordAmount].empty()) {
+                totals_.without_amount += sheets;
+                continue;
+            }
+            const auto key = std::pair{fields[year].empty() ? std::string(kNoValue) : std::string(fields[year]),
+                                       fields[kind].empty() ? std::string(kNoValue) : std::string(fields[kind])};
+            TotalsCell& c = cells_[key];
+            c.sheets += sheets;
+            c.yen += yen * sheets;
+            if (!fields[kRecordPrevious].empty()) {
+                c.with_previous += sheets;
+                c.previous_yen += to_yen(fields[kRecordPrevious]) * sheets;
+                c.current_of_previous_yen += yen * sheets;
+            }
         }
     }
-    std::string name() const override { return "yosan.FacetSpy"; }
-    // Value → sheets and yen of facet i. A sheet with several values counts once under each.
-    std::map<std::string, FacetTally> counts(std::size_t i) const {
+    // Value → sheets and yen of a facet. A sheet with several values counts once under each.
+    std::map<std::string, FacetTally> counts(const Facet& f) const {
         std::map<std::string, FacetTally> out;
-        for (const auto& [content, tally] : raw_[i]) {
+        for (const auto& [content, tally] : raw_[static_cast<std::size_t>(&f - facets().data())]) {
             if (content.empty()) {
                 merge(out[std::string(kNoValue)], tally);
                 continue;
@@ -113,20 +113,36 @@ public:
     }
 
 private:
-    static void add(FacetTally& t, std::int64_t yen) {
-        ++t.count;
-        t.yen += yen;
+    static std::size_t facet_index(std::string_view name) { return static_cast<std::size_t>(find_facet(name) - facets().data()); }
+    static std::int64_t to_yen(std::string_view decimal) {
+        std::int64_t yen = 0;
+        std::from_chars(decimal.data(), decimal.data() + decimal.size(), yen);
+        return yen;
     }
     static void merge(FacetTally& into, const FacetTally& t) {
         into.count += t.count;
         into.yen += t.yen;
     }
-    std::vector<const Facet*> facets_;
-    std::vector<std::unordered_map<std::string, FacetTally>> raw_;  // per facet: slot content → tally
-    bool with_totals_;
+    std::vector<std::unordered_map<std::string, FacetTally>> raw_;  // per facet: field → tally
     Totals totals_;
     std::map<std::pair<std::string, std::string>, TotalsCell> cells_;
 };
+
+// Counts every match of `query` (and, with `totals`, adds up its amounts) in a pass of its own, unranked.
+// Over remote shards the counts of a search come from here, not from a spy on the ranked match: Xapian 1.4
+// runs a match spy a second time, locally, on a remote shard's hit that sorts below the page when the
+// order is by value (multimatch.cc calls the spy there without the is_remote check it makes elsewhere), so
+// counts taken during a sorted match over xapian-tcpsrv shards come out too high. Unranked, the whole match
+// runs in the shards' own spies.
+FacetCounter count_matches(const Xapian::Database& db, const Xapian::Query& query, bool totals) {
+    Xapian::Enquire enquire(db);
+    enquire.set_query(query);
+    enquire.set_weighting_scheme(Xapian::BoolWeight());
+    Xapian::ValueCountMatchSpy spy(schema::kSlotFacetRecord);
+    enquire.add_matchspy(&spy);
+    enquire.get_mset(0, 0, db.get_doccount());  // check_at_least = every document: exact counts
+    return FacetCounter(spy, totals);
+}
 
 std::string html_escape(std::string_view s) {
     std::string out;
@@ -151,6 +167,17 @@ std::size_t byte_offset_of_char(std::string_view s, std::size_t chars) {
 }
 std::size_t chars_before(std::string_view s, std::size_t byte) { return utf8_length(s.substr(0, byte)); }
 
+// Whether the index at `path` is a stub naming a remote database (xapian-tcpsrv), as "remote HOST:PORT".
+bool names_remote_shards(const std::string& path) {
+    std::ifstream stub(path);
+    for (std::string line; std::getline(stub, line);) {
+        std::istringstream words(line);
+        std::string first;
+        if (words >> first && first == "remote") return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 Searcher::Searcher(const Config& config, const Analyzer& analyzer, const BureauDirectory& bureaus, const Synonyms& synonyms)
@@ -160,6 +187,7 @@ Searcher::Searcher(const Config& config, const Analyzer& analyzer, const BureauD
         if (std::filesystem::is_regular_file(config.index_path, ec))
             opened_stub_time_ = std::filesystem::last_write_time(config.index_path, ec);
         db_ = Xapian::Database(config.index_path);
+        remote_shards_ = names_remote_shards(config.index_path);
     } catch (const Xapian::DatabaseNotFoundError&) {
         throw IndexError("索引が見つかりません。先に yosan-index を実行してください", config.index_path);
     } catch (const Xapian::DatabaseOpeningError& e) {
@@ -180,6 +208,7 @@ bool Searcher::reopen_index() {
         const auto t = std::filesystem::last_write_time(config_.index_path, ec);
         if (!ec && t != opened_stub_time_) {
             db_ = Xapian::Database(config_.index_path);
+            remote_shards_ = names_remote_shards(config_.index_path);
             opened_stub_time_ = t;
             return true;
         }
@@ -246,31 +275,30 @@ Searcher::Plan Searcher::make_plan(const SearchRequest& req, Relaxation& relaxat
     return plan;
 }
 
-void Searcher::prepare(Xapian::Enquire& enquire, Xapian::MultiValueKeyMaker& keys, const Plan& plan, SortOrder sort) const {
-    enquire.set_query(filtered(plan.text, plan.applied));
+void Searcher::prepare(Xapian::Enquire& enquire, const Plan& plan, SortOrder sort) const {
+    Xapian::Query query = filtered(plan.text, plan.applied);
     enquire.set_weighting_scheme(Xapian::BM25Weight(config_.bm25_k1, 0, 1, config_.bm25_b, 0.5));
-    const std::string high = Xapian::sortable_serialise(1e300), low = Xapian::sortable_serialise(-1);
+    if (!plan.parsed.has_text) {
+        // No words, so every score would be equal and ties would fall to docids, which differ between one
+        // database, merged parts and shards: the score is the sheet's tie weight instead (core/schema.h
+        // slot 16), so that ties of any order fall to it. The filters weigh nothing (scale 0).
+        const Xapian::Query tie_weight((new Xapian::ValueWeightPostingSource(schema::kSlotTieWeight))->release());
+        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, query, 0), tie_weight);
+    }
+    enquire.set_query(query);
+    // Plain value sorts, never a KeyMaker: remote shards (xapian-tcpsrv) refuse KeyMakers.
     switch (sort) {
         case SortOrder::relevance:
-            if (!plan.parsed.has_text) {  // browsing: the order of the source, which groups related sheets
-                keys.add_value(schema::kSlotLine);
-                keys.add_value(schema::kSlotId);  // [shards] the same line in two files: by id, never by docid
-                enquire.set_sort_by_key(&keys, false);
-            } else {
-                // [shards] Equal scores by id, never by docid: docids differ between one database, merged
-                // parts and shards (index_writer.h), and the order must not.
+            if (!plan.parsed.has_text)  // browsing: the order of the source, which groups related sheets
+                enquire.set_sort_by_value_then_relevance(schema::kSlotLine, false);
+            else  // equal scores by id
                 enquire.set_sort_by_relevance_then_value(schema::kSlotId, false);
-            }
             break;
-        case SortOrder::amount_asc: keys.add_value(schema::kSlotAmount, false, high); break;
-        case SortOrder::amount_desc: keys.add_value(schema::kSlotAmount, true, low); break;
-        case SortOrder::year_desc: keys.add_value(schema::kSlotYearSortable, true, low); break;
-        case SortOrder::year_asc: keys.add_value(schema::kSlotYearSortable, false, high); break;
+        case SortOrder::amount_asc: enquire.set_sort_by_value_then_relevance(schema::kSlotAmountAscending, false); break;
+        case SortOrder::amount_desc: enquire.set_sort_by_value_then_relevance(schema::kSlotAmount, true); break;
+        case SortOrder::year_desc: enquire.set_sort_by_value_then_relevance(schema::kSlotYearSortable, true); break;
+        case SortOrder::year_asc: enquire.set_sort_by_value_then_relevance(schema::kSlotYearAscending, false); break;
     }
-    // [shards] Without words every score is equal: the id breaks the ties of the key. With words, ties of
-    // key and score (identical texts) still fall to docids: Xapian has no key-then-relevance-then-key.
-    if (sort != SortOrder::relevance && !plan.parsed.has_text) keys.add_value(schema::kSlotId);
-    if (sort != SortOrder::relevance) enquire.set_sort_by_key_then_relevance(&keys, false);
 }
 
 SearchResult Searcher::search(const SearchRequest& req) {
@@ -284,32 +312,25 @@ SearchResult Searcher::search(const SearchRequest& req) {
     r.recognised = pq.recognised;
     r.applied = plan.applied;
     Xapian::Enquire enquire(db_);
-    Xapian::MultiValueKeyMaker keys;
-    prepare(enquire, keys, plan, req.sort);
+    prepare(enquire, plan, req.sort);
 
-    // Facets without a selected value are counted over the matches themselves, in the same pass.
-    std::vector<const Facet*> unselected;
-    for (const Facet& f : facets())
-        if (r.applied.of(f.name).empty()) unselected.push_back(&f);
-    FacetSpy spy(unselected, true);
-    enquire.add_matchspy(&spy);
+    // Facets without a selected value and the totals: counted over the matches themselves, in the same pass,
+    // except over remote shards (count_matches()).
+    Xapian::ValueCountMatchSpy spy(schema::kSlotFacetRecord);
+    if (!remote_shards_) enquire.add_matchspy(&spy);
     // check_at_least = every document: the total and the facet counts are exact, not estimates.
-    Xapian::MSet mset = enquire.get_mset(req.offset, req.limit, db_.get_doccount());
+    const Xapian::MSet mset = enquire.get_mset(req.offset, req.limit, db_.get_doccount());
     r.total = mset.get_matches_estimated();
-    r.totals = spy.totals();
-    for (std::size_t i = 0; i < unselected.size(); ++i) r.facets[std::string(unselected[i]->name)] = facet_values(*unselected[i], spy.counts(i), {});
+    const FacetCounter counted = remote_shards_ ? count_matches(db_, filtered(text, r.applied), true) : FacetCounter(spy, true);
+    r.totals = counted.totals();
+    for (const Facet& f : facets())
+        if (r.applied.of(f.name).empty()) r.facets[std::string(f.name)] = facet_values(f, counted.counts(f), {});
     // A facet with a selected value is counted as if it were not filtered (OR within a facet, AND across
     // facets), so that a second value can be added: one more pass each, without fetching any hit.
     for (const Facet& f : facets()) {
         const std::vector<std::string>& selected = r.applied.of(f.name);
         if (selected.empty()) continue;
-        Xapian::Enquire other(db_);
-        other.set_query(filtered(text, r.applied.without(f.name)));
-        other.set_weighting_scheme(Xapian::BoolWeight());
-        FacetSpy one({&f}, false);
-        other.add_matchspy(&one);
-        other.get_mset(0, 0, db_.get_doccount());
-        r.facets[std::string(f.name)] = facet_values(f, one.counts(0), selected);
+        r.facets[std::string(f.name)] = facet_values(f, count_matches(db_, filtered(text, r.applied.without(f.name)), false).counts(f), selected);
         // A budget word can stand for many values (補助率2/3以上: every rate from 2/3 up); only those in
         // the index, or typed by hand, get a row.
         std::erase_if(r.facets[std::string(f.name)], [&](const FacetValue& v) {
@@ -323,7 +344,7 @@ SearchResult Searcher::search(const SearchRequest& req) {
     for (auto it = mset.begin(); it != mset.end(); ++it) {
         Hit h;
         h.sheet = Sheet::from_json(nlohmann::json::parse(it.get_document().get_data()));
-        h.score = it.get_weight();
+        h.score = pq.has_text ? it.get_weight() : 0;  // without words the weight only orders ties (prepare())
         h.rank = ++rank;
         h.snippet = make_snippet(h.sheet, pq.highlight);
         r.hits.push_back(std::move(h));

@@ -144,8 +144,8 @@ private:
         Xapian::Query text;
     };
     Plan make_plan(const SearchRequest& req, Relaxation& relaxation);
-    // The query, the weighting and the order of the request on `enquire` (`keys` must outlive it).
-    void prepare(Xapian::Enquire& enquire, Xapian::MultiValueKeyMaker& keys, const Plan& plan, SortOrder sort) const;
+    // The query, the weighting and the order of the request on `enquire`.
+    void prepare(Xapian::Enquire& enquire, const Plan& plan, SortOrder sort) const;
     Xapian::doccount count_up_to(const Xapian::Query& query, Xapian::doccount enough) const;
     // The query to answer with: all words; or, when they match nothing together, their words loosened, or
     // the largest set of them that matches something (at least half of them).
@@ -165,6 +165,7 @@ private:
     const BureauDirectory& bureaus_;
     QueryParser parser_;
     Xapian::Database db_;
+    bool remote_shards_ = false;  // the stub names xapian-tcpsrv shards: counts in a pass of their own
     std::filesystem::file_time_type opened_stub_time_{};
     std::optional<std::map<std::string, std::string>> division_parents_;  // reset by reopen()
 };

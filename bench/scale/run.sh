@@ -5,9 +5,8 @@
 #     writers: one writer, documents analysed on 2 threads inside put()), for the before/after row;
 #   - as SHARDS shards ([index] shards), one writer thread per shard;
 # each with wall time, peak RSS (/usr/bin/time -v) and size on disk; then the HTTP latency of the bench/http
-# mix (bench/http/run.sh, wrk) on one database and on the local shards, and of a lookup-only mix (sheet by
-# id, related sheets) on one database, local shards and the same shards served by xapian-tcpsrv on loopback
-# (searches cannot run over remote shards yet: see bench/scale/README.md).
+# mix (bench/http/run.sh, wrk) and of a lookup-only mix (sheet by id, related sheets) on one database, on the
+# local shards and on the same shards served by xapian-tcpsrv on loopback.
 #
 #   bench/scale/run.sh [WORKDIR]   (default build/bench-scale; env YOSAN_BUILD=build dir, SHEETS=105000,
 #                                   SHARDS=4, DURATION=10 seconds of wrk per row, FLUSH=1000, BASELINE=binary)
@@ -90,7 +89,7 @@ sleep 1
 
 echo
 echo "HTTP, the bench/http mix (${DURATION} s of wrk each, no answer cache)"
-for pair in "one database:$ONE" "$SHARDS local shards:$FOUR"; do
+for pair in "one database:$ONE" "$SHARDS local shards:$FOUR" "$SHARDS remote shards:$REMOTE"; do
   label=${pair%%:*}
   YOSAN_BENCH_INDEX=${pair#*:} "$ROOT/bench/http/run.sh" "$BUILD" -d "$DURATION" >"$WORK/http.out" 2>&1 || true
   printf '  %-22s %s\n' "$label" "$(grep '^FIGURES no-cache' "$WORK/http.out" | sed 's/^FIGURES no-cache //')"
