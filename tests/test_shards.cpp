@@ -404,7 +404,7 @@ TEST_CASE("incremental runs on shards route each sheet to its shard and answer a
     require_same(answers(one), answers(four));
 }
 
-TEST_CASE("a generated corpus of 10500 sheets in 4 shards answers as one database does", "[shards][generated]") {
+TEST_CASE("a generated corpus of 10500 sheets in 4 shards, local and remote, answers as one database does", "[shards][generated]") {
     test::TempDir dir("shards-generated");
     const std::string corpus = dir.file("corpus");
     const std::string gen = "python3 " + test::source_path("bench/gen/gen.py") + " --out " + corpus + " --sheets 10500 --index-binary " +
@@ -416,6 +416,15 @@ TEST_CASE("a generated corpus of 10500 sheets in 4 shards answers as one databas
     CHECK(b.documents == a.documents);
     check_shards(four, a.documents);
     require_same(answers(one), answers(four));
+    // The same shards over xapian-tcpsrv (did-you-mean aside: see the last case).
+    const std::string tcpsrv = find_program("xapian-tcpsrv");
+    if (tcpsrv.empty()) {
+        WARN("remote half skipped: xapian-tcpsrv is not installed (Debian package xapian-tools)");
+        return;
+    }
+    const std::string remote = dir.file("remote.stub");
+    const RemoteShards servers(tcpsrv, four, remote);
+    require_same(answers(one, Suggestion::left_out), answers(remote, Suggestion::left_out));
 }
 
 TEST_CASE("4 shards served by xapian-tcpsrv give the same sheets and related sheets as one database", "[shards][remote]") {
