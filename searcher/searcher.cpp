@@ -220,6 +220,11 @@ bool Searcher::reopen_index() {
         // directory from under an open handle; open the path afresh.
         db_ = Xapian::Database(config_.index_path);
         return true;
+    } catch (const Xapian::NetworkError&) {
+        // A remote shard closed its connection: xapian-tcpsrv drops a client idle for --idle-timeout
+        // (60 s by default), and a restarted shard server has forgotten it. Connect afresh.
+        db_ = Xapian::Database(config_.index_path);
+        return true;
     }
 }
 

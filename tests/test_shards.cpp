@@ -259,12 +259,14 @@ std::string find_program(const std::string& name) {
 // names them as remote databases; stopped (SIGTERM) when the object goes away.
 class RemoteShards {
 public:
-    RemoteShards(const std::string& tcpsrv, const std::string& local_index, const std::string& stub) {
+    // idle_timeout_ms: xapian-tcpsrv closes a connection idle that long (its own default: 60 s).
+    RemoteShards(const std::string& tcpsrv, const std::string& local_index, const std::string& stub, int idle_timeout_ms = 60000) {
         std::ofstream out(stub);
         for (const std::string& db : IndexLayout::inspect(local_index).databases) {
             const int port = free_port();
             const std::string port_text = std::to_string(port);
-            std::vector<std::string> args = {tcpsrv, "--quiet", "--interface", "127.0.0.1", "--port", port_text, db};
+            std::vector<std::string> args = {tcpsrv, "--quiet", "--interface", "127.0.0.1", "--port", port_text,
+                                             "--idle-timeout", std::to_string(idle_timeout_ms), db};
             std::vector<char*> argv;
             for (auto& s : args) argv.push_back(s.data());
             argv.push_back(nullptr);
@@ -457,4 +459,28 @@ TEST_CASE("4 shards served by xapian-tcpsrv answer searches as one database does
     CHECK(std::any_of(with_suggestions.lines.begin(), with_suggestions.lines.end(),
                       [](const std::string& l) { return l.find("suggestion ロボティクス") != std::string::npos; }));
     require_same(answers(one, Suggestion::left_out), answers(remote, Suggestion::left_out));
+}
+
+// A server keeps its Searchers, and so its connections to the shards, between requests; xapian-tcpsrv
+// closes a connection idle for --idle-timeout. The next request's reopen() must connect afresh rather
+// than fail (it did: NetworkTimeoutError, HTTP 500, after a minute without searches).
+TEST_CASE("a searcher over remote shards connects afresh after xapian-tcpsrv closed its idle connection", "[shards][remote]") {
+    const std::string tcpsrv = tcpsrv_or_skip();
+    test::TempDir dir("shards-remote-idle");
+    const std::string four = dir.file("four"), remote = dir.file("remote.stub");
+    build({test::corpus_path()}, four, 4, 0);
+    const RemoteShards servers(tcpsrv, four, remote, 300);
+    Config c = test::test_config(remote);
+    const Synonyms synonyms = Synonyms::load(c.synonyms_path, test::analyzer());
+    Searcher searcher(c, test::analyzer(), test::bureaus(), synonyms);
+    SearchRequest r;
+    r.query = "蓄電池";
+    const SearchResult before = searcher.search(r);
+    CHECK(before.total > 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // five idle timeouts
+    searcher.reopen();
+    const SearchResult after = searcher.search(r);
+    CHECK(after.total == before.total);
+    REQUIRE(after.hits.size() == before.hits.size());
+    for (std::size_t i = 0; i < after.hits.size(); ++i) CHECK(after.hits[i].sheet.id == before.hits[i].sheet.id);
 }
