@@ -58,7 +58,9 @@ dpkg-deb -I "$DEB" postinst | grep -q 'adduser --system' || fail "postinst creat
 dpkg-deb -c "$DEB" | awk '{print $NF}' > "$WORK/contents"
 for f in ./usr/bin/yosan-index ./usr/bin/yosan-search ./etc/yosan/yosan.toml ./etc/yosan/dict/charmap.tsv \
          ./usr/share/yosan/sample/meti-budget-sheets-r7.txt ./usr/lib/systemd/system/yosan-search.service \
-         ./usr/lib/systemd/system/yosan-reindex.service ./usr/lib/systemd/system/yosan-reindex.timer; do
+         ./usr/lib/systemd/system/yosan-reindex.service ./usr/lib/systemd/system/yosan-reindex.timer \
+         ./usr/share/doc/yosan/replicas.md ./usr/share/doc/yosan/examples/yosan-replicate.service \
+         ./usr/share/doc/yosan/examples/yosan-replicate-server.service; do
   grep -qx "$f" "$WORK/contents" || fail "$f is not in the package"
 done
 grep -Eq '^\./usr/lib/[^/]+/yosan/user-unidic\.dic$' "$WORK/contents" || fail "the user dictionary is not in the package"

@@ -45,6 +45,11 @@ if [ "$MODE" = verify ]; then
   # verify exits 0 on unknown keys and bad values ("Unknown key …, ignoring"): any message is a failure.
   [ -z "$out" ] || { echo "$out" >&2; fail "systemd-analyze verify has something to say about the units"; }
   echo "systemd-analyze verify: ${units[*]}: no message"
+  # The replica units, installed as examples (docs/replicas.md), are checked the same way.
+  examples=$DEST$prefix/share/doc/yosan/examples
+  out=$(systemd-analyze verify "$examples/yosan-replicate.service" "$examples/yosan-replicate-server.service" 2>&1) ||
+    { echo "$out" >&2; fail "systemd-analyze verify (replica units) exited non-zero"; }
+  [ -z "$out" ] || { echo "$out" >&2; fail "systemd-analyze verify has something to say about the replica units"; }
   # Only the re-index writes the index: the server sees /var/lib/yosan read-only and may write nowhere.
   grep -qx 'ReadOnlyPaths=/var/lib/yosan' "$WORK/units/yosan-search.service" || fail "yosan-search.service: /var/lib/yosan is not read-only"
   if grep -Eq '^(StateDirectory|ReadWritePaths)=' "$WORK/units/yosan-search.service"; then fail "yosan-search.service may write somewhere"; fi
