@@ -134,13 +134,20 @@ private:
 // order is by value (multimatch.cc calls the spy there without the is_remote check it makes elsewhere), so
 // counts taken during a sorted match over xapian-tcpsrv shards come out too high. Unranked, the whole match
 // runs in the shards' own spies.
-FacetCounter count_matches(const Xapian::Database& db, const Xapian::Query& query, bool totals) {
+// Tallies every match of `query` with `spy` (the values of its slot, each with the number of documents
+// that hold it): an unranked pass that fetches no hit, the spy run where the documents are (in each
+// xapian-tcpsrv too).
+void tally_values(const Xapian::Database& db, const Xapian::Query& query, Xapian::ValueCountMatchSpy& spy) {
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
     enquire.set_weighting_scheme(Xapian::BoolWeight());
-    Xapian::ValueCountMatchSpy spy(schema::kSlotFacetRecord);
     enquire.add_matchspy(&spy);
     enquire.get_mset(0, 0, db.get_doccount());  // check_at_least = every document: exact counts
+}
+
+FacetCounter count_matches(const Xapian::Database& db, const Xapian::Query& query, bool totals) {
+    Xapian::ValueCountMatchSpy spy(schema::kSlotFacetRecord);
+    tally_values(db, query, spy);
     return FacetCounter(spy, totals);
 }
 
@@ -244,12 +251,9 @@ const std::map<std::string, std::string>& Searcher::division_parents() {
     // Every sheet's pairs, tallied by a match spy over all documents rather than read by a value stream:
     // over remote shards a value stream fetches the documents one by one (a quarter of a minute at 10^5
     // sheets), where the spy runs in each xapian-tcpsrv and sends its tally once.
-    Xapian::Enquire all(db_);
-    all.set_query(Xapian::Query(std::string()));  // every document; never the shared static MatchAll
-    all.set_weighting_scheme(Xapian::BoolWeight());
+    // Query(std::string()): every document; never the shared static MatchAll (query_parser.cpp).
     Xapian::ValueCountMatchSpy spy(schema::kSlotBureauPairs);
-    all.add_matchspy(&spy);
-    all.get_mset(0, 0, db_.get_doccount());
+    tally_values(db_, Xapian::Query(std::string()), spy);
     std::map<std::string, std::map<std::string, Xapian::doccount>> seen;
     for (auto it = spy.values_begin(); it != spy.values_end(); ++it) {
         const std::string pairs = *it;  // split_values() returns views into it
