@@ -122,7 +122,9 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$url" ] || { cat "$WORK/serve.log" >&2; fail "yosan-search serve did not say where it listens"; }
-curl -fsS "$url" | grep -q '<html' || fail "GET / is not the page"
+# Into a file, not piped: under pipefail `curl | grep -q` fails when grep stops reading first (curl: (23)).
+curl -fsS "$url" -o "$WORK/page.html" || fail "GET /"
+grep -q '<html' "$WORK/page.html" || fail "GET / is not the page"
 curl -fsS "${url}static/app.js" > /dev/null || fail "GET /static/app.js"
 http_total=$(curl -fsS "${url}api/search?q=%E8%93%84%E9%9B%BB%E6%B1%A0" | jq '.total')
 [ "$http_total" = "$cli_total" ] || fail "/api/search?q=蓄電池: total $http_total, the CLI says $cli_total"
