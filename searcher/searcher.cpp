@@ -174,13 +174,26 @@ std::size_t byte_offset_of_char(std::string_view s, std::size_t chars) {
 }
 std::size_t chars_before(std::string_view s, std::size_t byte) { return utf8_length(s.substr(0, byte)); }
 
-// Whether the index at `path` is a stub naming a remote database (xapian-tcpsrv), as "remote HOST:PORT".
-bool names_remote_shards(const std::string& path) {
+// Whether the index at `path` reaches a remote database (xapian-tcpsrv, a stub line "remote HOST:PORT"),
+// also through what Xapian follows: a stub named by a stub ("auto PATH", relative to the stub's folder)
+// and a folder's XAPIANDB stub. Nesting is bounded: a stub naming itself is Xapian's error, not a hang here.
+bool names_remote_shards(const std::filesystem::path& path, int depth = 0) {
+    std::error_code ec;
+    if (depth > 8) return false;
+    if (std::filesystem::is_directory(path, ec)) {
+        const std::filesystem::path stub = path / "XAPIANDB";
+        return std::filesystem::is_regular_file(stub, ec) && names_remote_shards(stub, depth + 1);
+    }
     std::ifstream stub(path);
     for (std::string line; std::getline(stub, line);) {
         std::istringstream words(line);
-        std::string first;
-        if (words >> first && first == "remote") return true;
+        std::string kind, target;
+        if (!(words >> kind)) continue;
+        if (kind == "remote") return true;
+        if ((kind == "auto" || kind == "glass" || kind == "chert") && words >> target) {
+            const std::filesystem::path named = std::filesystem::path(target).is_absolute() ? std::filesystem::path(target) : path.parent_path() / target;
+            if (names_remote_shards(named, depth + 1)) return true;
+        }
     }
     return false;
 }
