@@ -9,15 +9,17 @@
 
 namespace yosan {
 
-// A tagger and a lattice of one model, made once per analyze() call: creating them per line costs more
-// than tagging a short line.
-struct Analyzer::Session {
-    explicit Session(MeCab::Model& model) : tagger(model.createTagger()), lattice(model.createLattice()) {
-        if (!tagger || !lattice) throw AnalysisError("MeCab のタガーを作成できません");
-    }
-    std::unique_ptr<MeCab::Tagger> tagger;
-    std::unique_ptr<MeCab::Lattice> lattice;
-};
+Analyzer::Session::Session(const Analyzer& analyzer, MeCab::Model& model)
+    : analyzer_(analyzer), tagger_(model.createTagger()), lattice_(model.createLattice()) {
+    if (!tagger_ || !lattice_) throw AnalysisError("MeCab のタガーを作成できません");
+}
+
+Analyzer::Session::~Session() = default;
+
+Analyzer::Session& Analyzer::Session::base() {
+    if (!base_) base_.reset(new Session(analyzer_, *analyzer_.base_model_));  // the constructor is private
+    return *base_;
+}
 
 
 DictionaryKind parse_dictionary_kind(const std::string& name) {
@@ -137,9 +139,14 @@ Analyzer::Analyzer(AnalyzerOptions options) : options_(std::move(options)) {
 Analyzer::~Analyzer() = default;
 
 std::vector<Token> Analyzer::analyze(std::string_view text, std::uint32_t first_position, Mode mode) const {
+    Session session(*this);
+    return analyze(session, text, first_position, mode);
+}
+
+std::vector<Token> Analyzer::analyze(Session& session, std::string_view text, std::uint32_t first_position, Mode mode) const {
+    if (&session.analyzer_ != this) throw std::logic_error("Analyzer::analyze: a Session of another Analyzer");
     std::vector<Token> tokens;
     std::uint32_t position = first_position;
-    Session session(*model_);
     std::size_t start = 0;
     while (start <= text.size()) {
         std::size_t end = text.find('\n', start);
@@ -168,9 +175,7 @@ struct RawToken {
     bool user_word;  // from dict/user.csv
 };
 
-std::vector<RawToken> tag(Analyzer::Session& session, std::string_view text, std::size_t base, bool unidic) {
-    MeCab::Tagger* tagger = session.tagger.get();
-    MeCab::Lattice* lattice = session.lattice.get();
+std::vector<RawToken> tag(MeCab::Tagger* tagger, MeCab::Lattice* lattice, std::string_view text, std::size_t base, bool unidic) {
     const std::string sentence(text);
     lattice->set_sentence(sentence.c_str(), sentence.size());
     if (!tagger->parse(lattice)) throw AnalysisError(std::string("MeCab の解析に失敗しました: ") + lattice->what());
@@ -218,8 +223,7 @@ void Analyzer::analyze_line(Session& session, std::string_view line, std::size_t
         t.position = pos;
         out.push_back(std::move(t));
     };
-    std::optional<Session> base_session;  // only for lines holding a user-dictionary word
-    for (RawToken& r : tag(session, norm.text, 0, unidic)) {
+    for (RawToken& r : tag(session.tagger_.get(), session.lattice_.get(), norm.text, 0, unidic)) {
         if (!r.user_word || !base_model_) {
             place(std::move(r.token), r.nbegin, r.nend, position++);
             continue;
@@ -227,8 +231,8 @@ void Analyzer::analyze_line(Session& session, std::string_view line, std::size_t
         // A word from the user dictionary stands whole at its first position; its parts, as the system
         // dictionary alone splits it, follow from the same position, so that 5G still finds ポスト5G and
         // a phrase over the whole word and what follows it keeps its spacing.
-        if (!base_session) base_session.emplace(*base_model_);
-        const auto parts = tag(*base_session, std::string_view(norm.text).substr(r.nbegin, r.nend - r.nbegin), r.nbegin, unidic);
+        Session& base = session.base();
+        const auto parts = tag(base.tagger_.get(), base.lattice_.get(), std::string_view(norm.text).substr(r.nbegin, r.nend - r.nbegin), r.nbegin, unidic);
         const std::uint32_t first = position;
         place(std::move(r.token), r.nbegin, r.nend, first);
         // Katakana parts next to katakana are a loanword compound's pieces (レア|アース of レアアース):

@@ -27,7 +27,8 @@ const Xapian::Database& database() {
         for (Sheet& s : r.sheets) ptrs.push_back(&s);
         assign_ids(ptrs);
         const DocumentBuilder builder(fuzz::analyzer(), fuzz::config());
-        for (std::size_t i = 0; i < r.sheets.size() && i < 12; ++i) w.add_document(builder.build(r.sheets[i]));
+        Analyzer::Session session(fuzz::analyzer());
+        for (std::size_t i = 0; i < r.sheets.size() && i < 12; ++i) w.add_document(builder.build(r.sheets[i], session));
         return Xapian::Database(w);
     }();
     return db;

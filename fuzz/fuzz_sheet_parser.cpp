@@ -38,11 +38,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     assign_ids(ptrs);
     const DocumentBuilder builder(fuzz::analyzer(), fuzz::config());
+    Analyzer::Session session(fuzz::analyzer());
     std::size_t built = 0;
     for (const Sheet& s : r.sheets) {
         const std::string json = s.to_json().dump();
         if (Sheet::from_json(nlohmann::json::parse(json)).to_json().dump() != json) std::abort();
-        if (built++ < 3) builder.build(s);
+        if (built++ < 3) builder.build(s, session);
     }
     return 0;
 }

@@ -60,7 +60,7 @@ struct TermSink {
 
 }  // namespace
 
-Xapian::Document DocumentBuilder::build(const Sheet& s) const {
+Xapian::Document DocumentBuilder::build(const Sheet& s, Analyzer::Session& session) const {
     Xapian::Document doc;
     doc.add_boolean_term(terms::boolean(schema::kId, s.id));
     doc.add_boolean_term(terms::boolean(schema::kFile, s.file));
@@ -94,7 +94,7 @@ Xapian::Document DocumentBuilder::build(const Sheet& s) const {
     TermSink sink{doc};
     std::uint32_t position = 0;
     const auto add = [&](const std::string& text, unsigned weight, std::string_view prefix) {
-        auto tokens = analyzer_.analyze(text, position);
+        auto tokens = analyzer_.analyze(session, text, position);
         sink.add_text(tokens, weight, prefix);
         position = (tokens.empty() ? position : tokens.back().position) + 50;
     };

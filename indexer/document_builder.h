@@ -1,7 +1,7 @@
 // Turns a Sheet into a Xapian::Document following core/schema.h: boolean filter terms, weighted and
 // positional free-text terms (title, sections), kanji bigrams, readings, value slots and JSON data.
 //
-// Thread safety: build() is const and thread safe when the Analyzer is.
+// Thread safety: build() is const and thread safe when each thread passes its own Analyzer::Session.
 #pragma once
 
 #include <xapian.h>
@@ -15,7 +15,9 @@ namespace yosan {
 class DocumentBuilder {
 public:
     DocumentBuilder(const Analyzer& analyzer, const Config& config) : analyzer_(analyzer), config_(config) {}
-    Xapian::Document build(const Sheet& sheet) const;
+    // `session`: a MeCab session of the builder's Analyzer, kept by the calling thread across sheets.
+    Xapian::Document build(const Sheet& sheet, Analyzer::Session& session) const;
+    const Analyzer& analyzer() const { return analyzer_; }
 
 private:
     const Analyzer& analyzer_;

@@ -296,8 +296,9 @@ void IndexWriter::put_sheets(const std::vector<const Sheet*>& sheets, bool force
     // file's sheets at a time and keeps that file's old sheets when this throws.
     std::vector<Xapian::Document> docs(jobs.size());
     const auto build = [&](std::size_t first, std::size_t step) {
+        Analyzer::Session session(builder_.analyzer());
         for (std::size_t j = first; j < jobs.size(); j += step) {
-            docs[j] = builder_.build(*jobs[j].sheet);
+            docs[j] = builder_.build(*jobs[j].sheet, session);
             check_terms(docs[j], *jobs[j].sheet);
         }
     };

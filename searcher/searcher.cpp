@@ -201,7 +201,7 @@ bool names_remote_shards(const std::filesystem::path& path, int depth = 0) {
 }  // namespace
 
 Searcher::Searcher(const Config& config, const Analyzer& analyzer, const BureauDirectory& bureaus, const Synonyms& synonyms)
-    : config_(config), analyzer_(analyzer), bureaus_(bureaus), parser_(analyzer, bureaus, synonyms, config) {
+    : config_(config), analyzer_(analyzer), session_(analyzer), bureaus_(bureaus), parser_(analyzer, bureaus, synonyms, config) {
     try {
         std::error_code ec;
         if (std::filesystem::is_regular_file(config.index_path, ec))
@@ -706,7 +706,7 @@ std::pair<std::size_t, std::size_t> analysis_window(std::string_view line, const
 
 }  // namespace
 
-Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPattern>& patterns) const {
+Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPattern>& patterns) {
     constexpr std::size_t kWidth = 90;  // characters
     struct Best {
         int score = -1;
@@ -744,8 +744,8 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPatter
     std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.score > b.score; });
     if (lines.size() > kMaxLinesAnalysed) lines.resize(kMaxLinesAnalysed);
 
-    for (const Line& candidate : lines) {
-        std::string_view line = candidate.text;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        std::string_view line = lines[i].text;
         bool cut_before = false, cut_after = false;
         if (line.size() > kMaxLineBytes) {
             const auto [from, to] = analysis_window(line, patterns);
@@ -755,12 +755,16 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPatter
         }
         std::vector<std::pair<std::size_t, std::size_t>> marks;
         int distinct = 0;
-        if (!patterns.empty()) std::tie(marks, distinct) = find_marks(analyzer_.analyze(line), patterns);
+        if (!patterns.empty()) std::tie(marks, distinct) = find_marks(analyzer_.analyze(session_, line), patterns);
         // Lines that match more of the query first, then more often.
         const int score = distinct * 100 + static_cast<int>(marks.size());
-        if (score > best.score) best = {score, candidate.section, std::string(line), marks, cut_before, cut_after};
-        // No line can do better than one matching every pattern.
+        if (score > best.score) best = {score, lines[i].section, std::string(line), marks, cut_before, cut_after};
+        // No line can do better than one matching every pattern. Nor, as a rule, than one matching as many
+        // patterns as the next line has needles of (the lines are in that order): MeCab is most of a
+        // search's time, so the search stops there. When no line matched yet, a match that only
+        // normalisation reveals (ＡＩ for ai) is looked for in the next lines.
         if (patterns.empty() || distinct == static_cast<int>(patterns.size())) break;
+        if (best.score >= 100 && i + 1 < lines.size() && best.score / 100 >= lines[i + 1].score) break;
     }
     Snippet out;
     if (!best.section) return out;
@@ -806,7 +810,7 @@ std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit
     std::vector<Xapian::Query> parts;
     for (const std::string& name : {self.title, self.parent}) {
         std::vector<std::string> terms;
-        for (const Token& t : analyzer_.analyze(name, 0, Analyzer::Mode::query))
+        for (const Token& t : analyzer_.analyze(session_, name, 0, Analyzer::Mode::query))
             if (t.indexed) terms.push_back(std::string(schema::kTitle) + t.term);
         if (!terms.empty())
             parts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT,
@@ -814,7 +818,7 @@ std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit
     }
     // Sheets whose titles share the words of this one (蓄電池, 半導体) come next.
     std::vector<std::string> title_words;
-    for (const Token& t : analyzer_.analyze(self.title, 0, Analyzer::Mode::query))
+    for (const Token& t : analyzer_.analyze(session_, self.title, 0, Analyzer::Mode::query))
         if (t.indexed && t.pos.rfind("名詞", 0) == 0 && utf8_length(t.term) >= 2) title_words.push_back(std::string(schema::kTitle) + t.term);
     if (!title_words.empty())
         parts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT,

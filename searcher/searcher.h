@@ -154,7 +154,7 @@ private:
     std::vector<FilterRemoval> removable_filters(const Xapian::Query& query, const Filters& filters) const;
     std::vector<FacetValue> facet_values(const Facet& facet, const std::map<std::string, FacetTally>& counts,
                                          const std::vector<std::string>& selected) const;
-    Snippet make_snippet(const Sheet& sheet, const std::vector<HighlightPattern>& patterns) const;
+    Snippet make_snippet(const Sheet& sheet, const std::vector<HighlightPattern>& patterns);
     // division → the bureau it sits under most often in the index (slot 11), read once per opened index.
     const std::map<std::string, std::string>& division_parents();
     void add_parents(SearchResult& r);
@@ -162,6 +162,7 @@ private:
 
     const Config& config_;
     const Analyzer& analyzer_;
+    Analyzer::Session session_;  // for the snippets' lines and the related sheets' titles (analyzer.h)
     const BureauDirectory& bureaus_;
     QueryParser parser_;
     Xapian::Database db_;

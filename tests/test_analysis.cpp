@@ -113,3 +113,40 @@ TEST_CASE("words of the user dictionary stand whole, with their parts beside the
     CHECK(position_of(query, "情報") == position_of(index, "情報"));
     CHECK(position_of(index, "g") == 2);
 }
+
+TEST_CASE("one Session kept across many texts gives what a Session per text gives", "[analysis]") {
+    // The indexer keeps one MeCab session per thread across sheets, and a Searcher one across its
+    // snippets' lines: a lattice reused after long lines, user words (their parts come from the second
+    // pair of the session) and empty texts must not leak into the next text.
+    const Analyzer& a = test::analyzer();
+    Analyzer::Session session(a);
+    const auto same = [](const std::vector<Token>& x, const std::vector<Token>& y) {
+        if (x.size() != y.size()) return false;
+        for (std::size_t i = 0; i < x.size(); ++i)
+            if (x[i].term != y[i].term || x[i].surface != y[i].surface || x[i].reading != y[i].reading || x[i].pos != y[i].pos ||
+                x[i].position != y[i].position || x[i].begin != y[i].begin || x[i].end != y[i].end || x[i].indexed != y[i].indexed)
+                return false;
+        return true;
+    };
+    std::size_t texts = 0, user_words = 0;
+    for (const Sheet& s : test::corpus_sheets()) {
+        if (texts >= 400) break;
+        std::vector<std::string> parts{s.title, "ポスト5G情報通信システム基盤強化研究開発事業", ""};
+        for (const Section& sec : s.sections) parts.push_back(sec.text);
+        for (const std::string& text : parts) {
+            for (const Analyzer::Mode mode : {Analyzer::Mode::index, Analyzer::Mode::query}) {
+                INFO(text);
+                CHECK(same(a.analyze(session, text, 7, mode), a.analyze(text, 7, mode)));
+            }
+            ++texts;
+            user_words += text.find("ポスト5G") != std::string::npos;
+        }
+    }
+    CHECK(texts >= 400);
+    CHECK(user_words > 0);
+    // A session belongs to the Analyzer it was made of.
+    AnalyzerOptions other_options = a.options();
+    other_options.user_dictionary.clear();
+    const Analyzer other(other_options);
+    CHECK_THROWS_AS(other.analyze(session, "半導体"), std::logic_error);
+}

@@ -50,8 +50,9 @@ TEST_CASE("a sheet from a deep folder with a huge title indexes into a real data
     s.title = repeat("宇宙戦略基金", 4000) + "事業";  // about 70 KB, with no break
     s.id = "longtitle";
     const DocumentBuilder builder(test::analyzer(), config);
+    Analyzer::Session session(test::analyzer());
     Xapian::WritableDatabase db(dir.file("db"), Xapian::DB_CREATE_OR_OPEN);
-    REQUIRE_NOTHROW(db.add_document(builder.build(s)));
+    REQUIRE_NOTHROW(db.add_document(builder.build(s, session)));
     db.commit();
     CHECK(db.get_doccount() == 1);
     CHECK(db.term_exists(terms::boolean(schema::kFile, s.file)));
