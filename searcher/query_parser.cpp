@@ -344,7 +344,7 @@ Role role_of(const Token& t) {
 }  // namespace
 
 std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string& text, bool title_only, bool phrase,
-                                                              const Xapian::Database& db,
+                                                              const Xapian::Database& db, Analyzer::Session& session,
                                                               std::vector<HighlightPattern>& highlight) const {
     const std::string_view prefix = title_only ? schema::kTitle : std::string_view();
     // The analysed words, each in all its forms (lemma and surface).
@@ -359,7 +359,7 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
         Analysed a;
         HighlightPattern pattern;
         Xapian::termpos first = 0, last = 0;
-        for (const Token& tok : analyzer_.analyze(t, 0, Analyzer::Mode::query)) {
+        for (const Token& tok : analyzer_.analyze(session, t, 0, Analyzer::Mode::query)) {
             std::vector<std::string> f = terms::word_forms(prefix, tok);
             if (f.empty()) continue;
             if (a.words.empty()) first = tok.position;
@@ -455,6 +455,11 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
 }
 
 ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& db) const {
+    Analyzer::Session session(analyzer_);
+    return parse(raw, db, session);
+}
+
+ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& db, Analyzer::Session& session) const {
     if (raw.size() > kMaxQueryBytes)
         throw UsageError("検索語が長すぎます（" + std::to_string(kMaxQueryBytes) + " バイトまで）", "q");
     if (first_invalid_utf8(raw) != std::string::npos) throw UsageError("検索語が UTF-8 ではありません", "q");
@@ -480,7 +485,7 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
     };
     const auto add_word = [&](const std::string& text, bool required, bool strict = false) {
         std::vector<HighlightPattern> highlight;
-        auto q = word_query(text, false, false, db, highlight);
+        auto q = word_query(text, false, false, db, session, highlight);
         if (!q) return;
         out.highlight.insert(out.highlight.end(), highlight.begin(), highlight.end());
         if (q->phrase) out.bonus.push_back(*q->phrase);
@@ -501,7 +506,7 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
     // drop one (半導体関係 → 半導体).
     const auto add_sentence = [&](const std::string& sentence) {
         if (!synonyms_.alternatives(analyzer_.normalize(sentence)).empty()) return add_word(sentence, true);  // a name
-        const std::vector<Token> tokens = analyzer_.analyze(sentence, 0, Analyzer::Mode::query);
+        const std::vector<Token> tokens = analyzer_.analyze(session, sentence, 0, Analyzer::Mode::query);
         // A negation (存在しない, 使わない) changes what its clause means: the words of that chunk are never
         // dropped by relaxation.
         const auto is_negation = [](const Token& t) {
@@ -576,7 +581,7 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
                 continue;
             }
             std::vector<HighlightPattern> unused;
-            if (auto whole = word_query(sentence.substr(g.begin, g.end - g.begin), false, true, db, unused))
+            if (auto whole = word_query(sentence.substr(g.begin, g.end - g.begin), false, true, db, session, unused))
                 out.bonus.push_back(whole->strict);
             std::size_t from = g.begin;
             for (std::size_t cut : g.cuts) {
@@ -615,7 +620,7 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
         if (!plain) {
             // Quoted text, title: words and -words mean exactly what was typed: a phrase, never relaxed.
             std::vector<HighlightPattern> highlight;
-            auto q = word_query(it.text, it.field == "title", it.quoted, db, highlight);
+            auto q = word_query(it.text, it.field == "title", it.quoted, db, session, highlight);
             if (!q) continue;
             if (it.negated) {
                 out.excluded.push_back(q->strict);

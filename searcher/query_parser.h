@@ -94,6 +94,8 @@ public:
 
     // Throws UsageError for an absurd query (too long, unbalanced quotes are tolerated).
     ParsedQuery parse(const std::string& text, const Xapian::Database& db) const;
+    // The same with the caller's MeCab session (a Searcher keeps one: analyzer.h).
+    ParsedQuery parse(const std::string& text, const Xapian::Database& db, Analyzer::Session& session) const;
 
     static constexpr std::size_t kMaxQueryBytes = 1024;
     static constexpr std::size_t kMaxItems = 32;
@@ -109,7 +111,7 @@ private:
         std::vector<std::string> near_terms;  // its words' terms, for the nearness bonus of the whole query
     };
     std::optional<WordQuery> word_query(const std::string& text, bool title_only, bool phrase, const Xapian::Database& db,
-                                        std::vector<HighlightPattern>& highlight) const;
+                                        Analyzer::Session& session, std::vector<HighlightPattern>& highlight) const;
     const Analyzer& analyzer_;
     const BureauDirectory& bureaus_;
     const Synonyms& synonyms_;

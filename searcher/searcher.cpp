@@ -39,44 +39,31 @@ std::string sort_name(SortOrder order) {
 
 namespace {
 
-// Counts the facets of core/facets.h and adds up the amounts over a matched set, from the facet records
-// (core/facets.h facet_record) that Xapian's ValueCountMatchSpy tallied during the match: one value read
-// per match, and a spy that xapian-tcpsrv also runs, so remote shards count exactly as one database does.
-// Each distinct record is read once, with the number of sheets that share it. Multi-valued facets are
-// tallied by their whole field first (most sheets share one: a bureau, a year) and split once at the end.
-// The amounts of a record go to every value its sheets count under and, for `totals`, to their fiscal
-// year × kind cell.
+// Counts the facets of core/facets.h and adds up the amounts over a matched set, from the sums of each
+// combination of facet values: over a local database, a FacetTable's (searcher/facet_table.h); over remote
+// shards, the facet records (core/facets.h facet_record) that Xapian's ValueCountMatchSpy tallied, each
+// distinct record read once with the number of sheets that share it (a spy that xapian-tcpsrv also runs).
+// Multi-valued facets are tallied by their whole field first (most sheets share one: a bureau, a year) and
+// split once at the end. The amounts of a combination go to every value its sheets count under and, for
+// `totals`, to their fiscal year × kind cell.
 class FacetCounter {
 public:
+    FacetCounter(const TableSpy& spy, const FacetTable& table, bool totals) : raw_(facets().size()) {
+        const std::vector<RecordSums>& sums = spy.sums();
+        for (std::size_t c = 0; c < sums.size(); ++c) {
+            if (sums[c].sheets == 0) continue;
+            const std::vector<std::string>& fields = table.fields(c);
+            add(std::vector<std::string_view>(fields.begin(), fields.end()), sums[c], totals);
+        }
+    }
     FacetCounter(const Xapian::ValueCountMatchSpy& spy, bool totals) : raw_(facets().size()) {
-        const std::size_t year = facet_index("year"), kind = facet_index("kind");
         for (auto it = spy.values_begin(); it != spy.values_end(); ++it) {
             const std::string record = *it;
-            const Xapian::doccount sheets = it.get_termfreq();
             std::vector<std::string_view> fields = record_fields(record);
             fields.resize(kRecordFields);  // a damaged record: its missing fields count as empty
-            const std::int64_t yen = to_yen(fields[kRecordAmount]);
-            for (std::size_t i = 0; i < raw_.size(); ++i) {
-                FacetTally& t = raw_[i][std::string(fields[i])];
-                t.count += sheets;
-                t.yen += yen * sheets;
-            }
-            if (!totals) continue;
-            totals_.sheets += sheets;
-            if (fields[kRecordAmount].empty()) {
-                totals_.without_amount += sheets;
-                continue;
-            }
-            const auto key = std::pair{fields[year].empty() ? std::string(kNoValue) : std::string(fields[year]),
-                                       fields[kind].empty() ? std::string(kNoValue) : std::string(fields[kind])};
-            TotalsCell& c = cells_[key];
-            c.sheets += sheets;
-            c.yen += yen * sheets;
-            if (!fields[kRecordPrevious].empty()) {
-                c.with_previous += sheets;
-                c.previous_yen += to_yen(fields[kRecordPrevious]) * sheets;
-                c.current_of_previous_yen += yen * sheets;
-            }
+            RecordSums sums;
+            sums.add(record_amount(fields[kRecordAmount]), record_amount(fields[kRecordPrevious]), it.get_termfreq());
+            add(fields, sums, totals);
         }
     }
     // Value → sheets and yen of a facet. A sheet with several values counts once under each.
@@ -113,12 +100,28 @@ public:
     }
 
 private:
-    static std::size_t facet_index(std::string_view name) { return static_cast<std::size_t>(find_facet(name) - facets().data()); }
-    static std::int64_t to_yen(std::string_view decimal) {
-        std::int64_t yen = 0;
-        std::from_chars(decimal.data(), decimal.data() + decimal.size(), yen);
-        return yen;
+    // The sheets of one combination: `fields` holds its facet fields in table order (more are ignored).
+    void add(const std::vector<std::string_view>& fields, const RecordSums& sums, bool totals) {
+        static const std::size_t year = facet_index("year"), kind = facet_index("kind");
+        for (std::size_t i = 0; i < raw_.size(); ++i) {
+            FacetTally& t = raw_[i][std::string(fields[i])];
+            t.count += sums.sheets;
+            t.yen += sums.yen;
+        }
+        if (!totals) return;
+        totals_.sheets += sums.sheets;
+        totals_.without_amount += sums.sheets - sums.with_amount;
+        if (sums.with_amount == 0) return;
+        const auto key = std::pair{fields[year].empty() ? std::string(kNoValue) : std::string(fields[year]),
+                                   fields[kind].empty() ? std::string(kNoValue) : std::string(fields[kind])};
+        TotalsCell& c = cells_[key];
+        c.sheets += sums.with_amount;
+        c.yen += sums.yen;
+        c.with_previous += sums.with_previous;
+        c.previous_yen += sums.previous_yen;
+        c.current_of_previous_yen += sums.current_of_previous_yen;
     }
+    static std::size_t facet_index(std::string_view name) { return static_cast<std::size_t>(find_facet(name) - facets().data()); }
     static void merge(FacetTally& into, const FacetTally& t) {
         into.count += t.count;
         into.yen += t.yen;
@@ -128,16 +131,9 @@ private:
     std::map<std::pair<std::string, std::string>, TotalsCell> cells_;
 };
 
-// Counts every match of `query` (and, with `totals`, adds up its amounts) in a pass of its own, unranked.
-// Over remote shards the counts of a search come from here, not from a spy on the ranked match: Xapian 1.4
-// runs a match spy a second time, locally, on a remote shard's hit that sorts below the page when the
-// order is by value (multimatch.cc calls the spy there without the is_remote check it makes elsewhere), so
-// counts taken during a sorted match over xapian-tcpsrv shards come out too high. Unranked, the whole match
-// runs in the shards' own spies.
-// Tallies every match of `query` with `spy` (the values of its slot, each with the number of documents
-// that hold it): an unranked pass that fetches no hit, the spy run where the documents are (in each
-// xapian-tcpsrv too).
-void tally_values(const Xapian::Database& db, const Xapian::Query& query, Xapian::ValueCountMatchSpy& spy) {
+// Tallies every match of `query` with `spy`: an unranked pass that fetches no hit. A ValueCountMatchSpy
+// runs where the documents are (in each xapian-tcpsrv too).
+void tally_values(const Xapian::Database& db, const Xapian::Query& query, Xapian::MatchSpy& spy) {
     Xapian::Enquire enquire(db);
     enquire.set_query(query);
     enquire.set_weighting_scheme(Xapian::BoolWeight());
@@ -145,7 +141,18 @@ void tally_values(const Xapian::Database& db, const Xapian::Query& query, Xapian
     enquire.get_mset(0, 0, db.get_doccount());  // check_at_least = every document: exact counts
 }
 
-FacetCounter count_matches(const Xapian::Database& db, const Xapian::Query& query, bool totals) {
+// Counts every match of `query` (and, with `totals`, adds up its amounts) in a pass of its own, from
+// `table`, or over remote shards (no table) from the facet records. Over remote shards the counts of a
+// search come from here, not from a spy on the ranked match: Xapian 1.4 runs a match spy a second time,
+// locally, on a remote shard's hit that sorts below the page when the order is by value (multimatch.cc
+// calls the spy there without the is_remote check it makes elsewhere), so counts taken during a sorted
+// match over xapian-tcpsrv shards come out too high. Unranked, the whole match runs in the shards' own spies.
+FacetCounter count_matches(const Xapian::Database& db, const FacetTable* table, const Xapian::Query& query, bool totals) {
+    if (table) {
+        TableSpy spy(*table);
+        tally_values(db, query, spy);
+        return FacetCounter(spy, *table, totals);
+    }
     Xapian::ValueCountMatchSpy spy(schema::kSlotFacetRecord);
     tally_values(db, query, spy);
     return FacetCounter(spy, totals);
@@ -218,7 +225,10 @@ Searcher::Searcher(const Config& config, const Analyzer& analyzer, const BureauD
 bool Searcher::reopen() {
     // Every request calls this: the division map is dropped only when a newer index was loaded.
     const bool changed = reopen_index();
-    if (changed) division_parents_.reset();
+    if (changed) {
+        division_parents_.reset();
+        facet_table_.reset();
+    }
     return changed;
 }
 
@@ -257,6 +267,14 @@ void Searcher::add_parents(SearchResult& r) {
         for (FacetValue& v : it->second)
             if (auto p = parents.find(v.value); p != parents.end()) v.parent = p->second;
     }
+}
+
+const FacetTable* Searcher::facet_table() {
+    // Over several databases a match spy is given each document with the docid of its own shard (Xapian
+    // 1.4), which a table of the combined docids cannot be read by: those count from the records.
+    if (remote_shards_ || db_.size() != 1) return nullptr;
+    if (!facet_table_) facet_table_.emplace(db_);
+    return &*facet_table_;
 }
 
 const std::map<std::string, std::string>& Searcher::division_parents() {
@@ -300,7 +318,7 @@ Xapian::Query Searcher::filter_query(const Filters& f) const {
 }
 
 Searcher::Plan Searcher::make_plan(const SearchRequest& req, Relaxation& relaxation) {
-    Plan plan{parser_.parse(req.query, db_), req.filters, Xapian::Query()};
+    Plan plan{parser_.parse(req.query, db_, session_), req.filters, Xapian::Query()};
     plan.applied.merge(plan.parsed.filters);
     plan.text = relax(plan.parsed, plan.applied, relaxation);
     return plan;
@@ -345,14 +363,20 @@ SearchResult Searcher::search(const SearchRequest& req) {
     Xapian::Enquire enquire(db_);
     prepare(enquire, plan, req.sort);
 
-    // Facets without a selected value and the totals: counted over the matches themselves, in the same pass,
-    // except over remote shards (count_matches()).
-    Xapian::ValueCountMatchSpy spy(schema::kSlotFacetRecord);
-    if (!remote_shards_) enquire.add_matchspy(&spy);
+    // Facets without a selected value and the totals: counted over the matches themselves, in the same pass
+    // (from the FacetTable of one local database, else from the facet records of local shards), except
+    // over remote shards (count_matches()).
+    const FacetTable* table = facet_table();
+    std::optional<TableSpy> table_spy;
+    std::optional<Xapian::ValueCountMatchSpy> record_spy;
+    if (table) enquire.add_matchspy(&table_spy.emplace(*table));
+    else if (!remote_shards_) enquire.add_matchspy(&record_spy.emplace(schema::kSlotFacetRecord));
     // check_at_least = every document: the total and the facet counts are exact, not estimates.
     const Xapian::MSet mset = enquire.get_mset(req.offset, req.limit, db_.get_doccount());
     r.total = mset.get_matches_estimated();
-    const FacetCounter counted = remote_shards_ ? count_matches(db_, filtered(text, r.applied), true) : FacetCounter(spy, true);
+    const FacetCounter counted = table        ? FacetCounter(*table_spy, *table, true)
+                                 : record_spy ? FacetCounter(*record_spy, true)
+                                              : count_matches(db_, nullptr, filtered(text, r.applied), true);
     r.totals = counted.totals();
     for (const Facet& f : facets())
         if (r.applied.of(f.name).empty()) r.facets[std::string(f.name)] = facet_values(f, counted.counts(f), {});
@@ -361,7 +385,7 @@ SearchResult Searcher::search(const SearchRequest& req) {
     for (const Facet& f : facets()) {
         const std::vector<std::string>& selected = r.applied.of(f.name);
         if (selected.empty()) continue;
-        r.facets[std::string(f.name)] = facet_values(f, count_matches(db_, filtered(text, r.applied.without(f.name)), false).counts(f), selected);
+        r.facets[std::string(f.name)] = facet_values(f, count_matches(db_, table, filtered(text, r.applied.without(f.name)), false).counts(f), selected);
         // A budget word can stand for many values (補助率2/3以上: every rate from 2/3 up); only those in
         // the index, or typed by hand, get a row.
         std::erase_if(r.facets[std::string(f.name)], [&](const FacetValue& v) {

@@ -15,6 +15,7 @@
 
 #include "core/config.h"
 #include "core/sheet.h"
+#include "searcher/facet_table.h"
 #include "searcher/query_parser.h"
 
 namespace yosan {
@@ -157,6 +158,9 @@ private:
     Snippet make_snippet(const Sheet& sheet, const std::vector<HighlightPattern>& patterns);
     // division → the bureau it sits under most often in the index (slot 11), read once per opened index.
     const std::map<std::string, std::string>& division_parents();
+    // The facet records of the open index, read once per opened revision; nullptr unless the index is one
+    // local database.
+    const FacetTable* facet_table();
     void add_parents(SearchResult& r);
     bool reopen_index();  // reopen()'s work; reopen() also drops what was read from the old index  // FacetValue::parent of the facets that have a parent facet
 
@@ -169,6 +173,7 @@ private:
     bool remote_shards_ = false;  // the stub names xapian-tcpsrv shards: counts in a pass of their own
     std::filesystem::file_time_type opened_stub_time_{};
     std::optional<std::map<std::string, std::string>> division_parents_;  // reset by reopen()
+    std::optional<FacetTable> facet_table_;                               // reset by reopen()
 };
 
 // Whether the index was analysed with the dictionaries and character fixes this process uses: the

@@ -1,0 +1,40 @@
+#include "searcher/facet_table.h"
+
+#include <charconv>
+#include <unordered_map>
+
+#include "core/facets.h"
+#include "core/schema.h"
+
+namespace yosan {
+
+std::int64_t record_amount(std::string_view decimal) {
+    std::int64_t yen = 0;
+    const auto [end, ec] = std::from_chars(decimal.data(), decimal.data() + decimal.size(), yen);
+    return decimal.empty() || ec != std::errc() || end != decimal.data() + decimal.size() ? RecordSums::kNone : yen;
+}
+
+FacetTable::FacetTable(const Xapian::Database& db) {
+    docs_.resize(static_cast<std::size_t>(db.get_lastdocid()) + 1);
+    // Combinations by their facet fields as the record encodes them (each field length-prefixed, so the
+    // bytes before the amounts tell one combination from another).
+    std::unordered_map<std::string, std::uint32_t> ids;
+    std::string key;
+    const Xapian::valueno slot = schema::kSlotFacetRecord;
+    for (auto it = db.valuestream_begin(slot); it != db.valuestream_end(slot); ++it) {
+        const Xapian::docid did = it.get_docid();
+        if (did >= docs_.size()) continue;  // not expected: the last docid bounds every docid
+        const std::string record = *it;
+        std::vector<std::string_view> fields = record_fields(record);
+        const std::size_t facet_bytes = fields.size() >= kRecordAmount
+                                            ? static_cast<std::size_t>(fields[kRecordAmount - 1].end() - record.data())
+                                            : record.size();
+        fields.resize(kRecordFields);  // a damaged record: its missing fields count as empty
+        key.assign(record, 0, facet_bytes);
+        auto [found, added] = ids.try_emplace(key, static_cast<std::uint32_t>(combination_fields_.size()));
+        if (added) combination_fields_.emplace_back(fields.begin(), fields.begin() + kRecordAmount);
+        docs_[did] = {found->second, record_amount(fields[kRecordAmount]), record_amount(fields[kRecordPrevious])};
+    }
+}
+
+}  // namespace yosan
