@@ -6,11 +6,13 @@
 // record of each match and kept a map of the distinct ones (nearly one per sheet, as the record holds the
 // amounts): 17% of the time of a 4,744-match query (bench/perf, issue 9). Here the facet fields of a
 // record (without the amounts) are interned once per distinct combination (far fewer than the sheets: a
-// few hundred over the 10,500 generated sheets of bench/perf), and each document holds its combination and its two amounts; a search adds each match to its
-// combination's sums (TableSpy), and the counter reads the sums once per combination.
+// few hundred over the 10,500 generated sheets of bench/perf), and each document holds its combination
+// and its two amounts; a search adds each match to its combination's sums (TableSpy), and the counter
+// reads the sums once per combination.
 //
-// Local databases only: a remote shard (xapian-tcpsrv) runs only the spies it knows, and its docids are
-// not ours; the searcher counts remote shards with ValueCountMatchSpy (searcher.cpp count_matches()).
+// One local database only: a remote shard (xapian-tcpsrv) runs only the spies it knows, and over several
+// databases a spy is given each shard's own docids (Xapian 1.4); the searcher counts those from the
+// records with ValueCountMatchSpy (searcher.cpp).
 // The table is tied to one open revision of the database: the Searcher drops it when reopen() loads a
 // newer one.
 #pragma once
