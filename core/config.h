@@ -64,8 +64,8 @@ struct Config {
     // cores, at most 8. Default: 0. [index] build_threads.
     unsigned build_threads = 0;
     // A --full run's part writers commit every this many documents, which bounds the memory Xapian's
-    // buffered changes take (peak RSS). Default: 1000. [index] flush_documents.
-    unsigned flush_documents = 1000;
+    // buffered changes take (peak RSS). Default: 500. [index] flush_documents.
+    unsigned flush_documents = 500;
     // Files or directories the indexer reads when none are given on the command line.
     std::vector<std::string> corpus_paths;
 
