@@ -5,6 +5,7 @@
 #include <functional>
 #include <utility>
 #include <regex>
+#include <set>
 
 #include "core/budget.h"
 #include "core/error.h"
@@ -347,7 +348,6 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
                                                               const Xapian::Database& db, Analyzer::Session& session,
                                                               std::vector<HighlightPattern>& highlight) const {
     const std::string_view prefix = title_only ? schema::kTitle : std::string_view();
-    // The analysed words, each in all its forms (lemma and surface).
     // The analysed words, each in all its forms (lemma and surface). Xapian's phrase and near operators
     // take terms only, so a compound is matched as the phrase of its lemmas or the phrase of its surfaces.
     struct Analysed {
@@ -375,9 +375,16 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
         return a;
     };
     // One spelling of the word: strict (a phrase, or near each other), loose (anywhere), and the phrase.
+    // A spelling and a synonym often come to the same query (強靱化 and its synonym 強靭化 both give 強靭
+    // near 化): each goes in once, as a copy would only add its weight again and its positional check.
     struct Forms {
         std::vector<Xapian::Query> strict, loose, phrases;
         std::vector<std::string> near_terms;
+        std::set<std::string> seen;  // descriptions of the queries in strict, loose and phrases, per list
+        void add(std::vector<Xapian::Query>& to, const Xapian::Query& q) {
+            const char list = &to == &strict ? 's' : &to == &loose ? 'l' : 'p';
+            if (seen.insert(list + q.get_description()).second) to.push_back(q);
+        }
     } forms;
     const auto positional = [](const Analysed& a, Xapian::Query::op op, Xapian::termpos window) {
         std::vector<Xapian::Query> alternatives;
@@ -391,7 +398,7 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
             if (surfaces && !differs) break;
             alternatives.emplace_back(op, ts.begin(), ts.end(), window);
         }
-        return any_of(alternatives);
+        return alternatives;  // ORed by whoever takes them
     };
     const auto add_spelling = [&](const std::string& t) {
         const Analysed a = analysed(t);
@@ -399,21 +406,22 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
         if (forms.near_terms.empty())
             for (const auto& f : a.forms) forms.near_terms.push_back(f.front());
         if (a.words.size() == 1) {
-            forms.strict.push_back(a.words.front());
-            forms.loose.push_back(a.words.front());
+            forms.add(forms.strict, a.words.front());
+            forms.add(forms.loose, a.words.front());
             return;
         }
-        const Xapian::Query whole = positional(a, Xapian::Query::OP_PHRASE, a.span);
-        forms.phrases.push_back(whole);
-        if (phrase) {
-            forms.strict.push_back(whole);
-            forms.loose.push_back(whole);
-            return;
+        for (const Xapian::Query& whole : positional(a, Xapian::Query::OP_PHRASE, a.span)) {
+            forms.add(forms.phrases, whole);
+            if (phrase) {
+                forms.add(forms.strict, whole);
+                forms.add(forms.loose, whole);
+            }
         }
+        if (phrase) return;
         // A compound typed as one word (国内製造基盤) also matches its words standing a little apart
         // (国内の製造基盤); only the phrase ranks it first.
-        forms.strict.push_back(positional(a, Xapian::Query::OP_NEAR, a.span + 3));
-        forms.loose.emplace_back(Xapian::Query::OP_AND, a.words.begin(), a.words.end());
+        for (const Xapian::Query& near : positional(a, Xapian::Query::OP_NEAR, a.span + 3)) forms.add(forms.strict, near);
+        forms.add(forms.loose, Xapian::Query(Xapian::Query::OP_AND, a.words.begin(), a.words.end()));
     };
     const auto add_other_forms = [&](const std::string& t) {
         add_spelling(t);
@@ -423,8 +431,8 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
         if (config_.compound_part_weight > 0 && all_of_script(norm, is_kanji) && utf8_length(norm) >= 2) {
             highlight.push_back({{}, {}, norm, {}});
             const Xapian::Query part(Xapian::Query::OP_SCALE_WEIGHT, all_of(terms::gram_terms(norm)), config_.compound_part_weight);
-            forms.strict.push_back(part);
-            forms.loose.push_back(part);
+            forms.add(forms.strict, part);
+            forms.add(forms.loose, part);
         }
         // Kana: the reading of a kanji word (ちくでんち, チクデンチ → 蓄電池), and for hiragana the katakana
         // word itself (ろぼっと → ロボット).
@@ -435,8 +443,8 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
                 std::vector<std::string> words;
                 const Xapian::Query read = reading_phrase(pieces, db, words);
                 highlight.push_back({pieces, {}, {}, std::move(words)});
-                forms.strict.push_back(read);
-                forms.loose.push_back(read);
+                forms.add(forms.strict, read);
+                forms.add(forms.loose, read);
             }
             if (hiragana) add_spelling(kata);
         }
