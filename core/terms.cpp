@@ -54,12 +54,24 @@ std::vector<std::string> word_forms(std::string_view prefix, const Token& token)
 
 std::string fold_reading(std::string_view katakana) {
     // Small kana as their full-size letters: people type だつたんそ for 脱炭素 (ダッタンソ), and slip on
-    // ィ/イ; as a reading, the difference never decides which word is meant.
-    static const std::pair<std::string_view, std::string_view> small[] = {
-        {"ァ", "ア"}, {"ィ", "イ"}, {"ゥ", "ウ"}, {"ェ", "エ"}, {"ォ", "オ"}, {"ッ", "ツ"},
-        {"ャ", "ヤ"}, {"ュ", "ユ"}, {"ョ", "ヨ"}, {"ヮ", "ワ"}, {"ヵ", "カ"}, {"ヶ", "ケ"}};
-    std::string out(katakana);
-    for (const auto& [from, to] : small) replace_all(out, from, to);
+    // ィ/イ; as a reading, the difference never decides which word is meant. One pass: every reading of
+    // every indexed word comes through here.
+    const auto full_size = [](char32_t c) -> char32_t {
+        switch (c) {
+            case U'ァ': case U'ィ': case U'ゥ': case U'ェ': case U'ォ': case U'ッ': case U'ャ': case U'ュ': case U'ョ': case U'ヮ':
+                return c + 1;  // each small letter stands just before its full-size one
+            case U'ヵ': return U'カ';
+            case U'ヶ': return U'ケ';
+            default: return 0;
+        }
+    };
+    std::string out;
+    out.reserve(katakana.size());
+    for (std::size_t i = 0; i < katakana.size();) {
+        const std::size_t from = i;
+        if (const char32_t full = full_size(next_code_point(katakana, i))) append_utf8(out, full);
+        else out.append(katakana.substr(from, i - from));
+    }
     return out;
 }
 
