@@ -1,5 +1,6 @@
 #include "searcher/facet_table.h"
 
+#include <algorithm>
 #include <charconv>
 #include <unordered_map>
 
@@ -12,6 +13,24 @@ std::int64_t record_amount(std::string_view decimal) {
     std::int64_t yen = 0;
     const auto [end, ec] = std::from_chars(decimal.data(), decimal.data() + decimal.size(), yen);
     return decimal.empty() || ec != std::errc() || end != decimal.data() + decimal.size() ? RecordSums::kNone : yen;
+}
+
+void DivisionParents::add(std::string_view pairs, Xapian::doccount sheets) {
+    for (std::string_view pair : split_values(pairs)) {
+        const std::size_t tab = pair.find('\t');
+        if (tab == std::string_view::npos || tab == 0) continue;  // a division without a bureau nests nowhere
+        const std::string_view division = pair.substr(tab + 1), bureau = pair.substr(0, tab);
+        auto d = seen_.find(division);
+        if (d == seen_.end()) d = seen_.emplace(std::string(division), std::map<std::string, Xapian::doccount>()).first;
+        d->second[std::string(bureau)] += sheets;
+    }
+}
+
+std::map<std::string, std::string> DivisionParents::parents() const {
+    std::map<std::string, std::string> out;
+    for (const auto& [division, tops] : seen_)
+        out[division] = std::max_element(tops.begin(), tops.end(), [](const auto& a, const auto& b) { return a.second < b.second; })->first;
+    return out;
 }
 
 FacetTable::FacetTable(const Xapian::Database& db) {
@@ -35,6 +54,13 @@ FacetTable::FacetTable(const Xapian::Database& db) {
         if (added) combination_fields_.emplace_back(fields.begin(), fields.begin() + kRecordAmount);
         docs_[did] = {found->second, record_amount(fields[kRecordAmount]), record_amount(fields[kRecordPrevious])};
     }
+    // Most sheets share their pairs with many others: each distinct value is split once.
+    std::unordered_map<std::string, Xapian::doccount> pairs;
+    const Xapian::valueno pairs_slot = schema::kSlotBureauPairs;
+    for (auto it = db.valuestream_begin(pairs_slot); it != db.valuestream_end(pairs_slot); ++it) ++pairs[*it];
+    DivisionParents parents;
+    for (const auto& [value, sheets] : pairs) parents.add(value, sheets);
+    division_parents_ = parents.parents();
 }
 
 }  // namespace yosan

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,13 +54,28 @@ struct RecordSums {
 // The amount field of a record (decimal yen) as RecordSums reads it: kNone when empty or unreadable.
 std::int64_t record_amount(std::string_view decimal);
 
+// Which bureau each division sits under most often, from the bureau → division pairs of the sheets
+// (core/schema.h kSlotBureauPairs), each pairs value added with the number of sheets that hold it.
+class DivisionParents {
+public:
+    void add(std::string_view pairs, Xapian::doccount sheets);
+    std::map<std::string, std::string> parents() const;  // division → bureau
+
+private:
+    std::map<std::string, std::map<std::string, Xapian::doccount>, std::less<>> seen_;  // division → bureau → sheets
+};
+
 class FacetTable {
 public:
-    explicit FacetTable(const Xapian::Database& db);  // reads slot kSlotFacetRecord of every document
+    // Reads slots kSlotFacetRecord and kSlotBureauPairs of every document.
+    explicit FacetTable(const Xapian::Database& db);
 
     // The combinations of facet fields (each facets().size() fields, in table order).
     std::size_t combinations() const { return combination_fields_.size(); }
     const std::vector<std::string>& fields(std::size_t combination) const { return combination_fields_[combination]; }
+
+    // Division → the bureau it sits under most often, over every sheet.
+    const std::map<std::string, std::string>& division_parents() const { return division_parents_; }
 
     // Adds document `did` to sums[its combination]; a document without a record (or beyond the table) is
     // added to nothing.
@@ -77,6 +93,7 @@ private:
     };
     std::vector<std::vector<std::string>> combination_fields_;
     std::vector<Doc> docs_;  // by docid
+    std::map<std::string, std::string> division_parents_;
 };
 
 // A match spy that adds every match to the sums of its combination in a FacetTable of the same database.
