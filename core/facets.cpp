@@ -204,20 +204,25 @@ std::string facet_record(const Sheet& s, const FacetContext& context) {
 std::vector<std::string_view> record_fields(std::string_view record) {
     std::vector<std::string_view> out;
     out.reserve(kRecordFields);
+    record_fields(record, out);
+    return out;
+}
+
+void record_fields(std::string_view record, std::vector<std::string_view>& out) {
+    out.clear();
     std::size_t i = 0;
     while (i < record.size() && out.size() < kRecordFields) {
         std::size_t n = 0;
         for (unsigned shift = 0;; shift += 7) {
-            if (i == record.size() || shift > 28) return out;  // damaged: the fields read so far
+            if (i == record.size() || shift > 28) return;  // damaged: the fields read so far
             const auto byte = static_cast<unsigned char>(record[i++]);
             n |= static_cast<std::size_t>(byte & 0x7f) << shift;
             if (!(byte & 0x80)) break;
         }
-        if (n > record.size() - i) return out;
+        if (n > record.size() - i) return;
         out.push_back(record.substr(i, n));
         i += n;
     }
-    return out;
 }
 
 std::vector<std::string_view> split_values(std::string_view s) {

@@ -92,6 +92,8 @@ inline constexpr std::size_t kRecordAmount = kRecordFields - 2, kRecordPrevious 
 std::string facet_record(const Sheet& s, const FacetContext& context);
 // The fields of a record; fewer than kRecordFields when it is damaged (the missing ones count as empty).
 std::vector<std::string_view> record_fields(std::string_view record);
+// The same into `out` (cleared first), for a loop over many records.
+void record_fields(std::string_view record, std::vector<std::string_view>& out);
 
 // The stored values of a facet in a record field (or any '\n'-separated list).
 std::vector<std::string_view> split_values(std::string_view slot_value);

@@ -37,21 +37,26 @@ FacetTable::FacetTable(const Xapian::Database& db) {
     docs_.resize(static_cast<std::size_t>(db.get_lastdocid()) + 1);
     // Combinations by their facet fields as the record encodes them (each field length-prefixed, so the
     // bytes before the amounts tell one combination from another).
-    std::unordered_map<std::string, std::uint32_t> ids;
-    std::string key;
+    // Looked up by a view into the record (a transparent hash), copied only for a new combination.
+    struct Hash : std::hash<std::string_view> {
+        using is_transparent = void;
+    };
+    std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> ids;
+    std::vector<std::string_view> fields;
     const Xapian::valueno slot = schema::kSlotFacetRecord;
     for (auto it = db.valuestream_begin(slot); it != db.valuestream_end(slot); ++it) {
         const Xapian::docid did = it.get_docid();
         if (did >= docs_.size()) continue;  // not expected: the last docid bounds every docid
         const std::string record = *it;
-        std::vector<std::string_view> fields = record_fields(record);
-        const std::size_t facet_bytes = fields.size() >= kRecordAmount
-                                            ? static_cast<std::size_t>(fields[kRecordAmount - 1].end() - record.data())
-                                            : record.size();
+        record_fields(record, fields);
+        const std::string_view key = std::string_view(record).substr(
+            0, fields.size() >= kRecordAmount ? static_cast<std::size_t>(fields[kRecordAmount - 1].end() - record.data()) : record.size());
         fields.resize(kRecordFields);  // a damaged record: its missing fields count as empty
-        key.assign(record, 0, facet_bytes);
-        auto [found, added] = ids.try_emplace(key, static_cast<std::uint32_t>(combination_fields_.size()));
-        if (added) combination_fields_.emplace_back(fields.begin(), fields.begin() + kRecordAmount);
+        auto found = ids.find(key);
+        if (found == ids.end()) {
+            found = ids.emplace(std::string(key), static_cast<std::uint32_t>(combination_fields_.size())).first;
+            combination_fields_.emplace_back(fields.begin(), fields.begin() + kRecordAmount);
+        }
         docs_[did] = {found->second, record_amount(fields[kRecordAmount]), record_amount(fields[kRecordPrevious])};
     }
     // Most sheets share their pairs with many others: each distinct value is split once.
