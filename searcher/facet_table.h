@@ -37,7 +37,7 @@ struct RecordSums {
     std::int64_t previous_yen = 0;       // the sum of last year's amounts
     std::int64_t current_of_previous_yen = 0;  // and of this year's amounts of the same sheets
 
-    // One sheet with `amount` and `previous` (nullopt-like kNone when not stated), `sheets` times.
+    // `times` sheets, each with `amount` and `previous` (kNone when not stated).
     static constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::min();
     void add(std::int64_t amount, std::int64_t previous, Xapian::doccount times = 1) {
         sheets += times;

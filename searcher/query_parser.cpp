@@ -374,17 +374,20 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
         if (!pattern.terms.empty() && (phrase || pattern.terms.size() > 1)) highlight.push_back(std::move(pattern));
         return a;
     };
-    // One spelling of the word: strict (a phrase, or near each other), loose (anywhere), and the phrase.
-    // A spelling and a synonym often come to the same query (強靱化 and its synonym 強靭化 both give 強靭
-    // near 化): each goes in once, as a copy would only add its weight again and its positional check.
-    struct Forms {
-        std::vector<Xapian::Query> strict, loose, phrases;
-        std::vector<std::string> near_terms;
-        std::set<std::string> seen;  // descriptions of the queries in strict, loose and phrases, per list
-        void add(std::vector<Xapian::Query>& to, const Xapian::Query& q) {
-            const char list = &to == &strict ? 's' : &to == &loose ? 'l' : 'p';
-            if (seen.insert(list + q.get_description()).second) to.push_back(q);
+    // Queries to be ORed, each once: a spelling and a synonym often come to the same query (強靱化 and
+    // its synonym 強靭化 both give 強靭 near 化), and a copy would only add its weight again and its
+    // positional check.
+    struct Alternatives {
+        std::vector<Xapian::Query> queries;
+        std::set<std::string> seen;  // their descriptions
+        void add(const Xapian::Query& q) {
+            if (seen.insert(q.get_description()).second) queries.push_back(q);
         }
+    };
+    // One spelling of the word: strict (a phrase, or near each other), loose (anywhere), and the phrase.
+    struct Forms {
+        Alternatives strict, loose, phrases;
+        std::vector<std::string> near_terms;
     } forms;
     const auto positional = [](const Analysed& a, Xapian::Query::op op, Xapian::termpos window) {
         std::vector<Xapian::Query> alternatives;
@@ -406,22 +409,22 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
         if (forms.near_terms.empty())
             for (const auto& f : a.forms) forms.near_terms.push_back(f.front());
         if (a.words.size() == 1) {
-            forms.add(forms.strict, a.words.front());
-            forms.add(forms.loose, a.words.front());
+            forms.strict.add(a.words.front());
+            forms.loose.add(a.words.front());
             return;
         }
         for (const Xapian::Query& whole : positional(a, Xapian::Query::OP_PHRASE, a.span)) {
-            forms.add(forms.phrases, whole);
+            forms.phrases.add(whole);
             if (phrase) {
-                forms.add(forms.strict, whole);
-                forms.add(forms.loose, whole);
+                forms.strict.add(whole);
+                forms.loose.add(whole);
             }
         }
         if (phrase) return;
         // A compound typed as one word (国内製造基盤) also matches its words standing a little apart
         // (国内の製造基盤); only the phrase ranks it first.
-        for (const Xapian::Query& near : positional(a, Xapian::Query::OP_NEAR, a.span + 3)) forms.add(forms.strict, near);
-        forms.add(forms.loose, Xapian::Query(Xapian::Query::OP_AND, a.words.begin(), a.words.end()));
+        for (const Xapian::Query& near : positional(a, Xapian::Query::OP_NEAR, a.span + 3)) forms.strict.add(near);
+        forms.loose.add(Xapian::Query(Xapian::Query::OP_AND, a.words.begin(), a.words.end()));
     };
     const auto add_other_forms = [&](const std::string& t) {
         add_spelling(t);
@@ -431,8 +434,8 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
         if (config_.compound_part_weight > 0 && all_of_script(norm, is_kanji) && utf8_length(norm) >= 2) {
             highlight.push_back({{}, {}, norm, {}});
             const Xapian::Query part(Xapian::Query::OP_SCALE_WEIGHT, all_of(terms::gram_terms(norm)), config_.compound_part_weight);
-            forms.add(forms.strict, part);
-            forms.add(forms.loose, part);
+            forms.strict.add(part);
+            forms.loose.add(part);
         }
         // Kana: the reading of a kanji word (ちくでんち, チクデンチ → 蓄電池), and for hiragana the katakana
         // word itself (ろぼっと → ロボット).
@@ -443,22 +446,22 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
                 std::vector<std::string> words;
                 const Xapian::Query read = reading_phrase(pieces, db, words);
                 highlight.push_back({pieces, {}, {}, std::move(words)});
-                forms.add(forms.strict, read);
-                forms.add(forms.loose, read);
+                forms.strict.add(read);
+                forms.loose.add(read);
             }
             if (hiragana) add_spelling(kata);
         }
     };
     add_other_forms(text);
-    if (forms.strict.empty()) return std::nullopt;
+    if (forms.strict.queries.empty()) return std::nullopt;
     // Synonyms from dict/synonyms.tsv, each in all its forms too, so either side of a pair finds the same.
     const std::string norm = analyzer_.normalize(text);
     std::vector<std::string> alternatives = synonyms_.alternatives(norm);
     if (all_of_script(norm, is_hiragana))  // ろぼっと stands for ロボット, and so for its synonyms too
         for (std::string& alt : synonyms_.alternatives(hiragana_to_katakana(norm))) alternatives.push_back(std::move(alt));
     for (const std::string& alt : alternatives) add_other_forms(alt);
-    WordQuery out{any_of(forms.strict), any_of(forms.loose), std::nullopt, forms.near_terms};
-    if (!forms.phrases.empty()) out.phrase = any_of(forms.phrases);
+    WordQuery out{any_of(forms.strict.queries), any_of(forms.loose.queries), std::nullopt, forms.near_terms};
+    if (!forms.phrases.queries.empty()) out.phrase = any_of(forms.phrases.queries);
     return out;
 }
 
