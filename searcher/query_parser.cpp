@@ -672,8 +672,10 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
     // A run of 1,000 bytes without spaces could hold a hundred words; the relaxation's work grows with them.
     if (out.required.size() > kMaxItems) throw UsageError("検索語が多すぎます（" + std::to_string(kMaxItems) + " 語まで）", "q");
     out.has_text = !out.required.empty() || !out.excluded.empty();
-    // Sheets where the words stand close together rank above sheets where they are far apart.
-    if (near.size() >= 2 && near.size() <= 16 && config_.proximity_weight > 0) {
+    // Sheets where the words stand close together rank above sheets where they are far apart. Only between
+    // requirements: the words of one compound (中小企業: 中 小 企業) are already asked for near each other,
+    // and a second, wider NEAR over them would only repeat that check on every match.
+    if (out.required.size() >= 2 && near.size() >= 2 && near.size() <= 16 && config_.proximity_weight > 0) {
         const Xapian::termcount window = static_cast<Xapian::termcount>(near.size()) + config_.proximity_window;
         out.bonus.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(Xapian::Query::OP_NEAR, near.begin(), near.end(), window),
                                config_.proximity_weight);
