@@ -494,11 +494,17 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
             out.required.push_back(std::move(r));
         }
     };
+    std::size_t words = 0;  // HighlightPattern::word
+    const auto add_highlight = [&](std::vector<HighlightPattern>& highlight) {
+        for (HighlightPattern& p : highlight) p.word = words;
+        out.highlight.insert(out.highlight.end(), highlight.begin(), highlight.end());
+        ++words;
+    };
     const auto add_word = [&](const std::string& text, bool required, bool strict = false) {
         std::vector<HighlightPattern> highlight;
         auto q = word_query(text, false, false, db, session, highlight);
         if (!q) return;
-        out.highlight.insert(out.highlight.end(), highlight.begin(), highlight.end());
+        add_highlight(highlight);
         if (q->phrase) out.bonus.push_back(*q->phrase);
         if (!required) {
             out.bonus.push_back(q->loose);  // a verb such as 減らす: ranks, never required
@@ -637,7 +643,7 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
                 out.excluded.push_back(q->strict);
                 continue;
             }
-            out.highlight.insert(out.highlight.end(), highlight.begin(), highlight.end());
+            add_highlight(highlight);
             add_requirement({it.text, q->strict, q->strict, true});
             pending_or = false;
             continue;

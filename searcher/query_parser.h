@@ -46,6 +46,9 @@ struct HighlightPattern {
     // Texts whose presence in a line makes a match there likely (the words a reading stands for): the
     // snippet analyses such lines first. They only choose lines; marks come from the fields above.
     std::vector<std::string> hints;
+    // Which word of the query it marks (numbered as typed): the patterns of one word are alternatives (its
+    // forms and words, a compound part, readings, synonyms), and a line that has every word needs no more.
+    std::size_t word = 0;
 };
 
 // One thing a query asks for: a word or a compound as typed (医療機器), a quoted phrase, a title: word, or

@@ -594,14 +594,19 @@ std::vector<FacetValue> Searcher::facet_values(const Facet& facet, const std::ma
 
 namespace {
 
-// The byte ranges of `line` where a pattern matches, merged, and how many patterns matched.
-std::pair<std::vector<std::pair<std::size_t, std::size_t>>, int> find_marks(const std::vector<Token>& all,
-                                                                           const std::vector<HighlightPattern>& patterns) {
+// Where the patterns match in one line.
+struct Marks {
+    std::vector<std::pair<std::size_t, std::size_t>> ranges;  // byte ranges, merged
+    int patterns = 0;                                         // how many patterns matched
+    std::set<std::size_t> words;                              // the query words they mark (HighlightPattern::word)
+};
+
+Marks find_marks(const std::vector<Token>& all, const std::vector<HighlightPattern>& patterns) {
+    Marks out;
     std::vector<const Token*> tokens;
     for (const Token& t : all)
         if (t.indexed) tokens.push_back(&t);
     std::vector<std::pair<std::size_t, std::size_t>> ranges;
-    int matched = 0;
     for (const HighlightPattern& p : patterns) {
         bool any = false;
         if (!p.compound_part.empty()) {
@@ -651,15 +656,14 @@ std::pair<std::vector<std::pair<std::size_t, std::size_t>>, int> find_marks(cons
                 }
             }
         }
-        matched += any;
+        if (any) ++out.patterns, out.words.insert(p.word);
     }
     std::sort(ranges.begin(), ranges.end());
-    std::vector<std::pair<std::size_t, std::size_t>> merged;
     for (const auto& r : ranges) {
-        if (!merged.empty() && r.first <= merged.back().second) merged.back().second = std::max(merged.back().second, r.second);
-        else merged.push_back(r);
+        if (!out.ranges.empty() && r.first <= out.ranges.back().second) out.ranges.back().second = std::max(out.ranges.back().second, r.second);
+        else out.ranges.push_back(r);
     }
-    return {merged, matched};
+    return out;
 }
 
 }  // namespace
@@ -762,6 +766,9 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPatter
     };
     std::vector<std::vector<std::string_view>> pattern_needles;
     for (const HighlightPattern& p : patterns) pattern_needles.push_back(needles(p));
+    std::set<std::size_t> query_words;
+    for (const HighlightPattern& p : patterns) query_words.insert(p.word);
+    const std::size_t words = query_words.size();
     std::vector<Line> lines;
     for (const Section* sec : sections) {
         std::string_view text = sec->text;
@@ -784,17 +791,18 @@ Snippet Searcher::make_snippet(const Sheet& s, const std::vector<HighlightPatter
             cut_after = to < line.size();
             line = line.substr(from, to - from);
         }
-        std::vector<std::pair<std::size_t, std::size_t>> marks;
-        int distinct = 0;
-        if (!patterns.empty()) std::tie(marks, distinct) = find_marks(analyzer_.analyze(session_, line), patterns);
+        Marks marks;
+        if (!patterns.empty()) marks = find_marks(analyzer_.analyze(session_, line), patterns);
         // Lines that match more of the query first, then more often.
-        const int score = distinct * 100 + static_cast<int>(marks.size());
-        if (score > best.score) best = {score, lines[i].section, std::string(line), marks, cut_before, cut_after};
-        // No line can do better than one matching every pattern. Nor, as a rule, than one matching as many
-        // patterns as the next line has needles of (the lines are in that order): MeCab is most of a
-        // search's time, so the search stops there. When no line matched yet, a match that only
-        // normalisation reveals (ＡＩ for ai) is looked for in the next lines.
-        if (patterns.empty() || distinct == static_cast<int>(patterns.size())) break;
+        const int score = marks.patterns * 100 + static_cast<int>(marks.ranges.size());
+        if (score > best.score) best = {score, lines[i].section, std::string(line), std::move(marks.ranges), cut_before, cut_after};
+        // No line can do better than one with every word of the query (in any of its forms: a reading
+        // such as じどううんてん comes as several patterns, one per way to split it, that no line matches
+        // all of). Nor, as a rule, than one matching as many patterns as the next line has needles of
+        // (the lines are in that order): MeCab is most of a search's time, so the search stops there.
+        // When no line matched yet, a match that only normalisation reveals (ＡＩ for ai) is looked for
+        // in the next lines.
+        if (patterns.empty() || marks.words.size() == words) break;
         if (best.score >= 100 && i + 1 < lines.size() && best.score / 100 >= lines[i + 1].score) break;
     }
     Snippet out;

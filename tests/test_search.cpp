@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "core/error.h"
@@ -207,6 +208,24 @@ TEST_CASE_METHOD(Fixture, "snippets highlight whole words", "[search]") {
     CHECK(s.html.find("<mark>サイバーセキュリティ</mark>") != std::string::npos);
     CHECK(first_invalid_utf8(s.html) == std::string::npos);
     CHECK_FALSE(s.section.empty());
+}
+
+TEST_CASE_METHOD(Fixture, "a reading shows the snippet of the word it reads", "[search]") {
+    // A kana query comes as several patterns (one per way to split the reading) that no line matches all
+    // of; the snippet stops at the first line with every word of the query, as for the kanji word itself,
+    // instead of analysing every candidate line of every hit.
+    for (const auto& [word, reading] : {std::pair{"自動運転", "じどううんてん"}, {"半導体", "はんどうたい"}, {"蓄電池", "ちくでんち"}}) {
+        INFO(reading);
+        std::map<std::uint32_t, std::string> by_word;
+        for (const Hit& h : run(word, 50).hits) by_word[h.sheet.first_line] = h.snippet.plain;
+        const SearchResult r = run(reading, 50);
+        REQUIRE(r.hits.size() >= 3);
+        for (const Hit& h : r.hits) {
+            REQUIRE(by_word.count(h.sheet.first_line));
+            CHECK(h.snippet.plain == by_word[h.sheet.first_line]);
+            CHECK(h.snippet.plain.find("【") != std::string::npos);
+        }
+    }
 }
 
 TEST_CASE_METHOD(Fixture, "absurd queries are usage errors", "[search]") {
