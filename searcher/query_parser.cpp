@@ -348,8 +348,7 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
                                                               const Xapian::Database& db, Analyzer::Session& session,
                                                               std::vector<HighlightPattern>& highlight) const {
     const std::string_view prefix = title_only ? schema::kTitle : std::string_view();
-    // The analysed words, each in all its forms (lemma and surface). Xapian's phrase and near operators
-    // take terms only, so a compound is matched as the phrase of its lemmas or the phrase of its surfaces.
+    // The analysed words, each in all its forms (lemma and surface).
     struct Analysed {
         std::vector<Xapian::Query> words;             // one per word: any of its forms
         std::vector<std::vector<std::string>> forms;  // per word: lemma first, then the surface if different
@@ -389,20 +388,17 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
         Alternatives strict, loose, phrases;
         std::vector<std::string> near_terms;
     } forms;
-    const auto positional = [](const Analysed& a, Xapian::Query::op op, Xapian::termpos window) {
-        std::vector<Xapian::Query> alternatives;
-        for (const bool surfaces : {false, true}) {
-            std::vector<std::string> ts;
-            bool differs = false;
-            for (const auto& f : a.forms) {
-                ts.push_back(surfaces ? f.back() : f.front());
-                differs |= f.size() > 1;
-            }
-            if (surfaces && !differs) break;
-            alternatives.emplace_back(op, ts.begin(), ts.end(), window);
-        }
-        return alternatives;  // ORed by whoever takes them
+    // Compounds (several words) by their lemmas. Spellings with the same lemmas are one compound written
+    // differently (強靱化, 強靭化, 強じん化: 強靭 + 化), so they make one phrase whose words may stand in any
+    // of their forms (Xapian 1.4's phrase and near operators take terms composed with OR): one positional
+    // check per sheet instead of one per spelling and form. Different lemmas (サプライチェーン and its synonym
+    // 供給網) stay apart, so that no word of one pairs with a word of the other.
+    struct Compound {
+        std::vector<std::string> lemmas;
+        std::vector<std::vector<std::string>> forms;  // per word, lemma first, each form once
+        Xapian::termpos span = 0;
     };
+    std::vector<Compound> compounds;  // in the order met
     const auto add_spelling = [&](const std::string& t) {
         const Analysed a = analysed(t);
         if (a.words.empty()) return;
@@ -413,18 +409,36 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
             forms.loose.add(a.words.front());
             return;
         }
-        for (const Xapian::Query& whole : positional(a, Xapian::Query::OP_PHRASE, a.span)) {
+        std::vector<std::string> lemmas;
+        for (const auto& f : a.forms) lemmas.push_back(f.front());
+        auto same = std::find_if(compounds.begin(), compounds.end(), [&](const Compound& c) { return c.lemmas == lemmas; });
+        if (same == compounds.end()) {
+            compounds.push_back({lemmas, a.forms, a.span});
+        } else {
+            for (std::size_t k = 0; k < a.forms.size(); ++k)
+                for (const std::string& f : a.forms[k])
+                    if (std::find(same->forms[k].begin(), same->forms[k].end(), f) == same->forms[k].end()) same->forms[k].push_back(f);
+            same->span = std::max(same->span, a.span);
+        }
+        // Anywhere in the sheet, for the first relaxation (a phrase stays a phrase: add_compounds).
+        if (!phrase) forms.loose.add(Xapian::Query(Xapian::Query::OP_AND, a.words.begin(), a.words.end()));
+    };
+    const auto add_compounds = [&] {
+        for (const Compound& c : compounds) {
+            std::vector<Xapian::Query> words;
+            for (const auto& f : c.forms)
+                words.push_back(f.size() == 1 ? Xapian::Query(f.front()) : Xapian::Query(Xapian::Query::OP_OR, f.begin(), f.end()));
+            const Xapian::Query whole(Xapian::Query::OP_PHRASE, words.begin(), words.end(), c.span);
             forms.phrases.add(whole);
             if (phrase) {
                 forms.strict.add(whole);
                 forms.loose.add(whole);
+            } else {
+                // A compound typed as one word (国内製造基盤) also matches its words standing a little apart
+                // (国内の製造基盤); only the phrase ranks it first.
+                forms.strict.add(Xapian::Query(Xapian::Query::OP_NEAR, words.begin(), words.end(), c.span + 3));
             }
         }
-        if (phrase) return;
-        // A compound typed as one word (国内製造基盤) also matches its words standing a little apart
-        // (国内の製造基盤); only the phrase ranks it first.
-        for (const Xapian::Query& near : positional(a, Xapian::Query::OP_NEAR, a.span + 3)) forms.strict.add(near);
-        forms.loose.add(Xapian::Query(Xapian::Query::OP_AND, a.words.begin(), a.words.end()));
     };
     const auto add_other_forms = [&](const std::string& t) {
         add_spelling(t);
@@ -453,13 +467,14 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
         }
     };
     add_other_forms(text);
-    if (forms.strict.queries.empty()) return std::nullopt;
+    if (forms.strict.queries.empty() && compounds.empty()) return std::nullopt;
     // Synonyms from dict/synonyms.tsv, each in all its forms too, so either side of a pair finds the same.
     const std::string norm = analyzer_.normalize(text);
     std::vector<std::string> alternatives = synonyms_.alternatives(norm);
     if (all_of_script(norm, is_hiragana))  // ろぼっと stands for ロボット, and so for its synonyms too
         for (std::string& alt : synonyms_.alternatives(hiragana_to_katakana(norm))) alternatives.push_back(std::move(alt));
     for (const std::string& alt : alternatives) add_other_forms(alt);
+    add_compounds();
     WordQuery out{any_of(forms.strict.queries), any_of(forms.loose.queries), std::nullopt, forms.near_terms};
     if (!forms.phrases.queries.empty()) out.phrase = any_of(forms.phrases.queries);
     return out;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "searcher/query_parser.h"
 #include "tests/test_support.h"
 
 using namespace yosan;
@@ -222,4 +223,27 @@ TEST_CASE_METHOD(Queries, "operators keep their meaning next to sentences and co
         while (run_on.size() < 1000) run_on += "蓄電池製造基盤";
         CHECK_THROWS_AS(run(run_on), UsageError);
     }
+}
+
+TEST_CASE_METHOD(Queries, "the spellings of one compound make one positional query", "[search][queries]") {
+    // 強靱化, 強靭化 and 強じん化 (dict/synonyms.tsv) all read 強靭 + 化: one NEAR whose first word may be any of
+    // the three, checked once per sheet, instead of one NEAR per spelling and form that counted 化 again
+    // for every form a sheet matched.
+    const QueryParser parser(test::analyzer(), test::bureaus(), synonyms, config);
+    const Xapian::Database db(config.index_path);
+    for (const char* spelling : {"強靱化", "強靭化", "強じん化"}) {
+        INFO(spelling);
+        const ParsedQuery pq = parser.parse(spelling, db);
+        REQUIRE(pq.required.size() == 1);
+        const std::string d = pq.required.front().query.get_description();
+        std::size_t nears = 0;
+        for (std::size_t at = d.find(" NEAR "); at != std::string::npos; at = d.find(" NEAR ", at + 1)) ++nears;
+        CHECK(nears == 1);
+        for (const char* form : {"強靭", "強靱", "強じん"}) CHECK(d.find(form) != std::string::npos);
+    }
+    // The sheets are those of the spelling they write, whichever spelling is typed.
+    const SearchResult typed = run("強靱化", 50);
+    REQUIRE(typed.total > 0);
+    CHECK(line_set(run("強じん化", 50)) == line_set(typed));
+    CHECK(line_set(run("強靭化", 50)) == line_set(typed));
 }
