@@ -48,8 +48,7 @@ namespace {
 // `totals`, to their fiscal year × kind cell.
 class FacetCounter {
 public:
-    FacetCounter(const TableSpy& spy, const FacetTable& table, bool totals) : raw_(facets().size()) {
-        const std::vector<RecordSums>& sums = spy.sums();
+    FacetCounter(const std::vector<RecordSums>& sums, const FacetTable& table, bool totals) : raw_(facets().size()) {
         for (std::size_t c = 0; c < sums.size(); ++c) {
             if (sums[c].sheets == 0) continue;
             const std::vector<std::string>& fields = table.fields(c);
@@ -141,6 +140,33 @@ void tally_values(const Xapian::Database& db, const Xapian::Query& query, Xapian
     enquire.get_mset(0, 0, db.get_doccount());  // check_at_least = every document: exact counts
 }
 
+// Which facets' selected values the sheets of each combination of `table` miss (bit i: facets()[i]): a
+// sheet passes a facet when one of its values (記載なし when it has none) is selected, as the terms of
+// Searcher::filter_query() ask.
+std::vector<std::uint32_t> failed_facets(const FacetTable& table, const Filters& filters) {
+    static_assert(kRecordFields - 2 <= 32, "a bit per facet");
+    std::vector<std::uint32_t> out(table.combinations(), 0);
+    for (std::size_t i = 0; i < facets().size(); ++i) {
+        const std::vector<std::string>& selected = filters.of(facets()[i].name);
+        if (selected.empty()) continue;
+        const auto is_selected = [&](std::string_view v) { return std::find(selected.begin(), selected.end(), v) != selected.end(); };
+        for (std::size_t c = 0; c < out.size(); ++c) {
+            const std::string& field = table.fields(c)[i];
+            const std::vector<std::string_view> values = field.empty() ? std::vector<std::string_view>{kNoValue} : split_values(field);
+            if (std::none_of(values.begin(), values.end(), is_selected)) out[c] |= 1u << i;
+        }
+    }
+    return out;
+}
+
+// The sums of the combinations that miss no selected facet but those in `ignored` (failed_facets()).
+std::vector<RecordSums> passing(const std::vector<RecordSums>& sums, const std::vector<std::uint32_t>& failed, std::uint32_t ignored) {
+    std::vector<RecordSums> out(sums.size());
+    for (std::size_t c = 0; c < sums.size(); ++c)
+        if ((failed[c] & ~ignored) == 0) out[c] = sums[c];
+    return out;
+}
+
 // Counts every match of `query` (and, with `totals`, adds up its amounts) in a pass of its own, from
 // `table`, or over remote shards (no table) from the facet records. Over remote shards the counts of a
 // search come from here, not from a spy on the ranked match: Xapian 1.4 runs a match spy a second time,
@@ -151,7 +177,7 @@ FacetCounter count_matches(const Xapian::Database& db, const FacetTable* table, 
     if (table) {
         TableSpy spy(*table);
         tally_values(db, query, spy);
-        return FacetCounter(spy, *table, totals);
+        return FacetCounter(spy.sums(), *table, totals);
     }
     Xapian::ValueCountMatchSpy spy(schema::kSlotFacetRecord);
     tally_values(db, query, spy);
@@ -357,48 +383,70 @@ SearchResult Searcher::search(const SearchRequest& req) {
     // Facets without a selected value and the totals: counted over the matches themselves by a spy (from
     // the FacetTable of one local database, else from the facet records of local shards), except over
     // remote shards (count_matches()). check_at_least = every document: the total and the counts are
-    // exact, not estimates.
+    // exact, not estimates. A facet with a selected value is counted as if it were not filtered (OR within
+    // a facet, AND across facets), so that a second value can be added.
     const FacetTable* table = facet_table();
-    std::optional<TableSpy> table_spy;
-    std::optional<Xapian::ValueCountMatchSpy> record_spy;
-    // The ranking bonuses (query_parser.h: phrases, nearness) never change what matches, but weighing them
-    // is a positional check on every match. So when the page is ranked by relevance, the spy counts in a
-    // pass of its own without weights (where Xapian leaves the bonuses out), and the page is a second pass
-    // that may skip whatever cannot reach it (サプライチェーン 強靱化: 85 → 73 M instructions in Xapian). In
-    // an order by value the page pass could skip nothing, so one pass does both.
-    const bool count_apart = pq.has_text && req.sort == SortOrder::relevance && !remote_shards_;
-    Xapian::Enquire counting(db_);
-    counting.set_query(filtered(text, r.applied));
-    counting.set_weighting_scheme(Xapian::BoolWeight());
-    Xapian::Enquire& spied = count_apart ? counting : enquire;
-    if (table) spied.add_matchspy(&table_spy.emplace(*table));
-    else if (!remote_shards_) spied.add_matchspy(&record_spy.emplace(schema::kSlotFacetRecord));
-    Xapian::MSet mset;
-    if (count_apart) {
-        r.total = counting.get_mset(0, 0, db_.get_doccount()).get_matches_estimated();
-        mset = enquire.get_mset(req.offset, req.limit);
-    } else {
-        mset = enquire.get_mset(req.offset, req.limit, db_.get_doccount());
-        r.total = mset.get_matches_estimated();
-    }
-    const FacetCounter counted = table        ? FacetCounter(*table_spy, *table, true)
-                                 : record_spy ? FacetCounter(*record_spy, true)
-                                              : count_matches(db_, nullptr, filtered(text, r.applied), true);
-    r.totals = counted.totals();
-    for (const Facet& f : facets())
-        if (r.applied.of(f.name).empty()) r.facets[std::string(f.name)] = facet_values(f, counted.counts(f), {});
-    // A facet with a selected value is counted as if it were not filtered (OR within a facet, AND across
-    // facets), so that a second value can be added: one more pass each, without fetching any hit.
-    for (const Facet& f : facets()) {
-        const std::vector<std::string>& selected = r.applied.of(f.name);
-        if (selected.empty()) continue;
-        r.facets[std::string(f.name)] = facet_values(f, count_matches(db_, table, filtered(text, r.applied.without(f.name)), false).counts(f), selected);
+    const auto set_selected = [&](const Facet& f, const FacetCounter& counted) {
+        r.facets[std::string(f.name)] = facet_values(f, counted.counts(f), r.applied.of(f.name));
         // A budget word can stand for many values (補助率2/3以上: every rate from 2/3 up); only those in
         // the index, or typed by hand, get a row.
         std::erase_if(r.facets[std::string(f.name)], [&](const FacetValue& v) {
             const auto& asked = req.filters.of(f.name);
             return v.count == 0 && std::find(asked.begin(), asked.end(), v.value) == asked.end();
         });
+    };
+    const bool facet_selected = std::any_of(facets().begin(), facets().end(), [&](const Facet& f) { return !r.applied.of(f.name).empty(); });
+    // The ranking bonuses (query_parser.h: phrases, nearness) never change what matches, but weighing them
+    // is a positional check on every match. So the counts come from a pass of their own without weights
+    // (where Xapian leaves the bonuses out), and the page from a second pass that may skip whatever cannot
+    // reach it (サプライチェーン 強靱化: 85 → 73 M instructions in Xapian). In an order by value, or without
+    // words, the page pass could skip nothing: then one pass does both, unless facets have selected values.
+    const bool count_apart = (pq.has_text && req.sort == SortOrder::relevance) || facet_selected;
+    Xapian::MSet mset;
+    if (table && count_apart) {
+        // One local database: one pass over the text and the filters that are not facets (the amount
+        // range) sums every combination of facet values; each count is then the sums of the combinations
+        // that pass the selected values of every other facet. One pass, where a selected facet took one
+        // more each.
+        Filters unfaceted = r.applied;
+        unfaceted.values.clear();
+        TableSpy spy(*table);
+        tally_values(db_, filtered(text, unfaceted), spy);
+        const std::vector<std::uint32_t> failed = failed_facets(*table, r.applied);
+        const FacetCounter counted(passing(spy.sums(), failed, 0), *table, true);
+        r.totals = counted.totals();
+        r.total = r.totals.sheets;
+        for (std::size_t i = 0; i < facets().size(); ++i) {
+            const Facet& f = facets()[i];
+            if (r.applied.of(f.name).empty()) r.facets[std::string(f.name)] = facet_values(f, counted.counts(f), {});
+            else set_selected(f, FacetCounter(passing(spy.sums(), failed, 1u << i), *table, false));
+        }
+        mset = enquire.get_mset(req.offset, req.limit);
+    } else {
+        std::optional<Xapian::ValueCountMatchSpy> record_spy;
+        std::optional<TableSpy> table_spy;
+        const bool apart = count_apart && !remote_shards_;
+        Xapian::Enquire counting(db_);
+        counting.set_query(filtered(text, r.applied));
+        counting.set_weighting_scheme(Xapian::BoolWeight());
+        Xapian::Enquire& spied = apart ? counting : enquire;
+        if (table) spied.add_matchspy(&table_spy.emplace(*table));
+        else if (!remote_shards_) spied.add_matchspy(&record_spy.emplace(schema::kSlotFacetRecord));
+        if (apart) {
+            r.total = counting.get_mset(0, 0, db_.get_doccount()).get_matches_estimated();
+            mset = enquire.get_mset(req.offset, req.limit);
+        } else {
+            mset = enquire.get_mset(req.offset, req.limit, db_.get_doccount());
+            r.total = mset.get_matches_estimated();
+        }
+        const FacetCounter counted = table        ? FacetCounter(table_spy->sums(), *table, true)
+                                     : record_spy ? FacetCounter(*record_spy, true)
+                                                  : count_matches(db_, nullptr, filtered(text, r.applied), true);
+        r.totals = counted.totals();
+        for (const Facet& f : facets()) {
+            if (r.applied.of(f.name).empty()) r.facets[std::string(f.name)] = facet_values(f, counted.counts(f), {});
+            else set_selected(f, count_matches(db_, table, filtered(text, r.applied.without(f.name)), false));  // a pass each
+        }
     }
     add_parents(r);
 
