@@ -415,7 +415,7 @@ SearchResult Searcher::search(const SearchRequest& req) {
         const std::vector<std::uint32_t> failed = failed_facets(*table, r.applied);
         const FacetCounter counted(passing(spy.sums(), failed, 0), *table, true);
         r.totals = counted.totals();
-        r.total = r.totals.sheets;
+        r.total = r.totals.sheets;  // every sheet has a facet record (document_builder.cpp), so every match is summed
         for (std::size_t i = 0; i < facets().size(); ++i) {
             const Facet& f = facets()[i];
             if (r.applied.of(f.name).empty()) r.facets[std::string(f.name)] = facet_values(f, counted.counts(f), {});
@@ -423,17 +423,21 @@ SearchResult Searcher::search(const SearchRequest& req) {
         }
         mset = enquire.get_mset(req.offset, req.limit);
     } else {
+        // The table in one pass that both counts and ranks; else (shards) the facet records, counted apart
+        // like the table's when the shards are local, and over remote shards by count_matches().
         std::optional<Xapian::ValueCountMatchSpy> record_spy;
         std::optional<TableSpy> table_spy;
-        const bool apart = count_apart && !remote_shards_;
-        Xapian::Enquire counting(db_);
-        counting.set_query(filtered(text, r.applied));
-        counting.set_weighting_scheme(Xapian::BoolWeight());
-        Xapian::Enquire& spied = apart ? counting : enquire;
+        std::optional<Xapian::Enquire> counting;
+        if (count_apart && !remote_shards_) {
+            counting.emplace(db_);
+            counting->set_query(filtered(text, r.applied));
+            counting->set_weighting_scheme(Xapian::BoolWeight());
+        }
+        Xapian::Enquire& spied = counting ? *counting : enquire;
         if (table) spied.add_matchspy(&table_spy.emplace(*table));
         else if (!remote_shards_) spied.add_matchspy(&record_spy.emplace(schema::kSlotFacetRecord));
-        if (apart) {
-            r.total = counting.get_mset(0, 0, db_.get_doccount()).get_matches_estimated();
+        if (counting) {
+            r.total = counting->get_mset(0, 0, db_.get_doccount()).get_matches_estimated();
             mset = enquire.get_mset(req.offset, req.limit);
         } else {
             mset = enquire.get_mset(req.offset, req.limit, db_.get_doccount());
