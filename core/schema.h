@@ -14,8 +14,9 @@
 //  (none)  body words, title words included          free      蓄電 (positional)
 //  XG      kanji bigrams of kanji runs (compound     free      XG電池 (no positions)
 //          parts: 電池 inside 蓄電池)
-//  R       katakana reading TAB the word it reads    free      Rハンドウタイ\t半導体 (no positions, wdf 0;
-//          (core/terms.h reading())                            the query asks for the word itself)
+//  R       katakana reading TAB the word it reads    metadata  Rハンドウタイ\t半導体: a key of the first
+//          (core/terms.h reading())                            database's metadata, not a document term
+//                                                              (schema 6; the query asks for the word)
 //  XS      spending form (支出形態)                   boolean   XS補助
 //  XP      subsidy rate (補助率)                      boolean   XP2/3
 //
@@ -88,6 +89,6 @@ inline constexpr std::string_view kMetaIndexedAt = "yosan:indexed_at";
 inline constexpr std::string_view kMetaSchema = "yosan:schema";
 // analysis_fingerprint() (core/config.h) of the run that last committed: dictionaries and character fixes.
 inline constexpr std::string_view kMetaAnalysis = "yosan:analysis";
-inline constexpr std::string_view kSchemaVersion = "5";
+inline constexpr std::string_view kSchemaVersion = "6";
 
 }  // namespace yosan::schema

@@ -38,17 +38,21 @@ std::string word(std::string_view prefix, std::string_view text);
 // query parser ORs them as synonyms. Empty for a token that is not indexed or too long.
 std::vector<std::string> word_forms(std::string_view prefix, const Token& token);
 
-// Readings link a kana spelling to the words the index holds (ちくでんち → 蓄電池). A reading term is
-// "R" + the folded katakana reading + TAB + the token's folded body term: R チクデン\t蓄電. It is indexed
-// without positions (one per distinct pair in a sheet): the query parser looks up which words a reading
-// stands for by this prefix and asks for those words, which carry the positions. Positional reading terms
-// doubled the positional data of the index for a feature that only needs the lexicon.
+// Readings link a kana spelling to the words the index holds (ちくでんち → 蓄電池). A reading entry is
+// "R" + the folded katakana reading + TAB + the token's folded body term: R チクデン\t蓄電. The entries form
+// a lexicon of the whole index, not terms of documents: each distinct pair is one metadata key of the
+// first database (shard 0, like the spelling table; Xapian reads a combined database's metadata from its
+// first one, xapian-tcpsrv serves it, and compaction merges it). The query parser looks up which words a
+// reading stands for by this prefix (metadata_keys_begin) and asks for those words, which carry the
+// positions. As document terms the readings were a quarter of all postings and a large part of every
+// termlist, for a feature that only needs the lexicon. The indexer drops an entry once its word has left
+// the index (indexer/index_writer.h).
 //
-// The reading term of a token whose surface is not already kana, or "" (no reading, or too long).
+// The reading entry of a token whose surface is not already kana, or "" (no reading, or too long).
 std::string reading(const Token& token);
 // The prefix under which the index lists the words read as `folded_reading`: "R" + reading + TAB.
 std::string reading_prefix(std::string_view folded_reading);
-// A katakana reading with small kana folded to full size (ダッタン → ダツタン), as reading terms hold it.
+// A katakana reading with small kana folded to full size (ダッタン → ダツタン), as reading entries hold it.
 std::string fold_reading(std::string_view katakana);
 
 // Kanji bigram terms of a run of kanji ("XG" + two characters): 蓄電池 → XG蓄電, XG電池. Indexed without

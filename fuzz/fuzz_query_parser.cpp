@@ -1,10 +1,15 @@
 // Fuzz target: arbitrary bytes as a search query, through QueryParser::parse and a real Xapian search on a
-// small in-memory index of the first sheets of the corpus.
+// small index of the first sheets of the corpus, in a temporary folder. A glass database, not an in-memory
+// one: Xapian's in-memory backend cannot list metadata keys, where the reading lexicon lives.
 //
 // A UsageError (a query too long or with too many items) is the expected answer to some inputs; anything
 // else thrown, or a query Xapian refuses, is a bug and aborts.
 #include <cstdlib>
+#include <filesystem>
 #include <string>
+#include <system_error>
+
+#include <unistd.h>
 
 #include <xapian.h>
 
@@ -18,9 +23,19 @@ using namespace yosan;
 
 namespace {
 
+// The temporary folder of the index, removed when the process exits.
+struct TempFolder {
+    std::filesystem::path path = std::filesystem::temp_directory_path() / ("yosan-fuzz-query-" + std::to_string(::getpid()));
+    ~TempFolder() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
 const Xapian::Database& database() {
+    static const TempFolder folder;
     static const Xapian::Database db = [] {
-        Xapian::WritableDatabase w(std::string(), Xapian::DB_BACKEND_INMEMORY);
+        Xapian::WritableDatabase w(folder.path.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
         const std::string corpus = std::string(YOSAN_SOURCE_DIR).append("/data/meti-budget-sheets-r7.txt");
         ParseResult r = SheetParser(fuzz::bureaus()).parse(read_sheet_file(corpus), corpus);
         std::vector<Sheet*> ptrs;
@@ -28,8 +43,13 @@ const Xapian::Database& database() {
         assign_ids(ptrs);
         const DocumentBuilder builder(fuzz::analyzer(), fuzz::config());
         Analyzer::Session session(fuzz::analyzer());
-        for (std::size_t i = 0; i < r.sheets.size() && i < 12; ++i) w.add_document(builder.build(r.sheets[i], session));
-        return Xapian::Database(w);
+        for (std::size_t i = 0; i < r.sheets.size() && i < 12; ++i) {
+            DocumentBuilder::Built built = builder.build(r.sheets[i], session);
+            w.add_document(built.doc);
+            for (const std::string& entry : built.readings) w.set_metadata(entry, "1");  // the reading lexicon
+        }
+        w.commit();
+        return Xapian::Database(folder.path.string());
     }();
     return db;
 }

@@ -1,6 +1,7 @@
 #include "indexer/document_builder.h"
 
 #include <limits>
+#include <set>
 
 #include "core/bureaus.h"
 #include "core/facets.h"
@@ -20,9 +21,11 @@ std::string indexed_title(const Sheet& sheet) {
 namespace {
 
 // Adds the terms of one piece of text. Which terms a token stands for is core/terms.h's rule, the same the
-// query parser follows. Only words carry positions; kanji bigrams and readings are lexicon entries.
+// query parser follows. Only words carry positions; kanji bigrams carry none, and readings go to the
+// reading lexicon (`readings`), not into the document.
 struct TermSink {
     Xapian::Document& doc;
+    std::set<std::string>& readings;
 
     void add_text(const std::vector<Token>& tokens, unsigned weight, std::string_view field_prefix) {
         std::string run;
@@ -45,7 +48,7 @@ struct TermSink {
                 const std::vector<std::string> field = terms::word_forms(field_prefix, t);
                 for (std::size_t i = 0; i < field.size(); ++i) doc.add_posting(field[i], pos, i == 0 ? 1 : 0);
             }
-            if (std::string r = terms::reading(t); !r.empty()) doc.add_term(r, 0);
+            if (std::string r = terms::reading(t); !r.empty()) readings.insert(std::move(r));
             if (all_of_script(t.surface, is_kanji)) {
                 if (run.empty() || t.begin != run_end) flush_run();
                 run += t.surface;
@@ -60,7 +63,7 @@ struct TermSink {
 
 }  // namespace
 
-Xapian::Document DocumentBuilder::build(const Sheet& s, Analyzer::Session& session) const {
+DocumentBuilder::Built DocumentBuilder::build(const Sheet& s, Analyzer::Session& session) const {
     Xapian::Document doc;
     doc.add_boolean_term(terms::boolean(schema::kId, s.id));
     doc.add_boolean_term(terms::boolean(schema::kFile, s.file));
@@ -91,7 +94,8 @@ Xapian::Document DocumentBuilder::build(const Sheet& s, Analyzer::Session& sessi
     if (!pairs.empty()) doc.add_value(schema::kSlotBureauPairs, pairs);
 
     // Free text. Each part gets its own stretch of positions, 50 apart, so no phrase spans two parts.
-    TermSink sink{doc};
+    std::set<std::string> readings;
+    TermSink sink{doc, readings};
     std::uint32_t position = 0;
     const auto add = [&](const std::string& text, unsigned weight, std::string_view prefix) {
         auto tokens = analyzer_.analyze(session, text, position);
@@ -111,7 +115,7 @@ Xapian::Document DocumentBuilder::build(const Sheet& s, Analyzer::Session& sessi
         add(sec.text, weight, "");
     }
     doc.set_data(s.to_json().dump());
-    return doc;
+    return {std::move(doc), {readings.begin(), readings.end()}};
 }
 
 }  // namespace yosan

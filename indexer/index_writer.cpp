@@ -11,6 +11,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -272,7 +273,7 @@ void IndexWriter::put(const std::vector<const Sheet*>& sheets, bool force, const
 }
 
 void IndexWriter::put_sheets(const std::vector<const Sheet*>& sheets, bool force, unsigned threads, WriteStats& stats,
-                             const std::function<void(std::size_t)>& progress, std::map<std::string, int>* spellings) {
+                             const std::function<void(std::size_t)>& progress, LexiconChanges* lexicon) {
     // Which sheets need a (re)built document, decided against the stored JSON in the sheet's shard.
     struct Job {
         const Sheet* sheet;
@@ -294,12 +295,12 @@ void IndexWriter::put_sheets(const std::vector<const Sheet*>& sheets, bool force
     // Every document is built (on several threads: the Analyzer is thread safe) before the first is
     // written, so that a sheet that cannot be built leaves the database as it was: the caller passes one
     // file's sheets at a time and keeps that file's old sheets when this throws.
-    std::vector<Xapian::Document> docs(jobs.size());
+    std::vector<DocumentBuilder::Built> docs(jobs.size());
     const auto build = [&](std::size_t first, std::size_t step) {
         Analyzer::Session session(builder_.analyzer());
         for (std::size_t j = first; j < jobs.size(); j += step) {
             docs[j] = builder_.build(*jobs[j].sheet, session);
-            check_terms(docs[j], *jobs[j].sheet);
+            check_terms(docs[j].doc, *jobs[j].sheet);
         }
     };
     if (threads <= 1 || jobs.size() <= 1) {
@@ -312,9 +313,15 @@ void IndexWriter::put_sheets(const std::vector<const Sheet*>& sheets, bool force
     for (std::size_t j = 0; j < jobs.size(); ++j) {
         const std::string term = id_term(jobs[j].sheet->id);
         Xapian::WritableDatabase& db = *jobs[j].db;
-        if (jobs[j].existed) update_spellings(spelling_db(), db.get_document(*db.postlist_begin(term)), false, spellings);
-        update_spellings(spelling_db(), docs[j], true, spellings);
-        db.replace_document(term, docs[j]);
+        std::map<std::string, int>* spellings = lexicon ? &lexicon->spellings : nullptr;
+        if (jobs[j].existed) update_spellings(lexicon_db(), db.get_document(*db.postlist_begin(term)), false, spellings);
+        update_spellings(lexicon_db(), docs[j].doc, true, spellings);
+        for (const std::string& entry : docs[j].readings) {
+            if (lexicon) lexicon->readings.insert(entry);
+            else add_reading(entry);
+        }
+        db.replace_document(term, docs[j].doc);
+        if (jobs[j].existed) readings_may_be_stale_ = true;
         ++(jobs[j].existed ? stats.updated : stats.added);
         if (progress && (j + 1) % 64 == 0) progress(j + 1);
     }
@@ -335,9 +342,9 @@ std::map<std::string, std::exception_ptr> IndexWriter::put_files(const std::map<
     std::mutex mutex;  // guards failed, written, stats_ and the progress callback
     std::map<std::string, std::exception_ptr> failed;
     std::size_t written = 0;
-    // Spellings live in shard 0 only (header, "Shards"), which another thread is writing: each thread
-    // collects its own, added to shard 0 once every thread is done.
-    std::vector<std::map<std::string, int>> spellings(n);
+    // Spellings and readings live in shard 0 only (header, "Shards"), which another thread is writing: each
+    // thread collects its own, added to shard 0 once every thread is done.
+    std::vector<LexiconChanges> lexicons(n);
     const auto write_shard = [&](std::size_t k) {
         WriteStats mine;
         std::size_t since_commit = 0;
@@ -347,7 +354,7 @@ std::map<std::string, std::exception_ptr> IndexWriter::put_files(const std::map<
                 if (failed.count(file)) continue;  // another shard could not build it: written nowhere
             }
             try {
-                put_sheets(sheets, true, 1, mine, {}, &spellings[k]);
+                put_sheets(sheets, true, 1, mine, {}, &lexicons[k]);
             } catch (const std::exception&) {
                 const std::lock_guard lock(mutex);
                 failed.emplace(file, std::current_exception());
@@ -377,11 +384,13 @@ std::map<std::string, std::exception_ptr> IndexWriter::put_files(const std::map<
         }
     }
     if (fatal) std::rethrow_exception(fatal);
-    for (const auto& words : spellings)
-        for (const auto& [word, change] : words) {
-            if (change > 0) spelling_db().add_spelling(word, static_cast<Xapian::termcount>(change));
-            else if (change < 0) spelling_db().remove_spelling(word, static_cast<Xapian::termcount>(-change));
+    for (const LexiconChanges& lexicon : lexicons) {
+        for (const auto& [word, change] : lexicon.spellings) {
+            if (change > 0) lexicon_db().add_spelling(word, static_cast<Xapian::termcount>(change));
+            else if (change < 0) lexicon_db().remove_spelling(word, static_cast<Xapian::termcount>(-change));
         }
+        for (const std::string& entry : lexicon.readings) add_reading(entry);
+    }
     // A file that failed in one shard may have been written to others before: take it out again.
     for (const auto& [file, error] : failed)
         for (const Sheet* s : files.at(file)) {
@@ -389,8 +398,9 @@ std::map<std::string, std::exception_ptr> IndexWriter::put_files(const std::map<
             Xapian::WritableDatabase& db = shard(s->id);
             auto post = db.postlist_begin(term);
             if (post == db.postlist_end(term)) continue;
-            update_spellings(spelling_db(), db.get_document(*post), false);
+            update_spellings(lexicon_db(), db.get_document(*post), false);
             db.delete_document(term);
+            readings_may_be_stale_ = true;
             --stats_.added;
         }
     return failed;
@@ -401,8 +411,9 @@ void IndexWriter::remove(const std::string& id) {
     Xapian::WritableDatabase& db = shard(id);
     auto post = db.postlist_begin(term);
     if (post == db.postlist_end(term)) return;
-    update_spellings(spelling_db(), db.get_document(*post), false);
+    update_spellings(lexicon_db(), db.get_document(*post), false);
     db.delete_document(term);
+    readings_may_be_stale_ = true;
     ++stats_.deleted;
 }
 
@@ -412,9 +423,35 @@ void IndexWriter::copy_from(const Xapian::Database& from, const std::string& id)
     if (post == from.postlist_end(term)) return;
     const Xapian::Document doc = from.get_document(*post);
     Xapian::WritableDatabase& db = shard(id);
-    update_spellings(spelling_db(), doc, true);
+    update_spellings(lexicon_db(), doc, true);
     db.replace_document(term, doc);
+    // The document does not list its readings: take the whole lexicon, and let commit() drop the entries
+    // whose words were not copied.
+    if (!std::exchange(readings_copied_, true)) {
+        const std::string prefix(schema::kReading);
+        for (auto it = from.metadata_keys_begin(prefix); it != from.metadata_keys_end(prefix); ++it) add_reading(*it);
+        readings_may_be_stale_ = true;
+    }
     ++stats_.unchanged;
+}
+
+void IndexWriter::add_reading(const std::string& entry) {
+    if (readings_written_.insert(entry).second) lexicon_db().set_metadata(entry, "1");
+}
+
+void IndexWriter::prune_readings() {
+    const std::string prefix(schema::kReading);
+    std::vector<std::string> gone;
+    Xapian::WritableDatabase& db = lexicon_db();
+    for (auto it = db.metadata_keys_begin(prefix); it != db.metadata_keys_end(prefix); ++it) {
+        const std::string& entry = *it;
+        const std::size_t tab = entry.find('\t');
+        if (tab == std::string::npos || !all_.term_exists(entry.substr(tab + 1))) gone.push_back(entry);
+    }
+    for (const std::string& entry : gone) {
+        db.set_metadata(entry, "");  // an empty value deletes the key
+        readings_written_.erase(entry);
+    }
 }
 
 std::map<std::string, FileState> IndexWriter::file_states() const {
@@ -476,6 +513,7 @@ void IndexWriter::commit() {
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
     set_metadata(std::string(schema::kMetaIndexedAt), buf);
     set_metadata(std::string(schema::kMetaSchema), std::string(schema::kSchemaVersion));
+    if (readings_may_be_stale_.exchange(false)) prune_readings();
     // The data shards first, shard 0 (file states, fingerprint) last: see "Atomicity" in the header.
     for (std::size_t k = shards_.size(); k-- > 0;) {
         if (in_transaction_) shards_[k].commit_transaction();

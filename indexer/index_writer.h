@@ -28,10 +28,19 @@
 // may differ between compilers and runs); changing it, or N, needs a --full. For shards on other machines,
 // a searcher's stub names them as "remote HOST:PORT" lines (xapian-tcpsrv --port PORT DB on each,
 // read-only); the indexer always writes local shards.
-// Metadata (file states, fingerprint, time of the run) lives in shard 0 only: Xapian reads the metadata of
-// a database made of several from its first one. So does the spelling dictionary (did-you-mean): Xapian
-// 1.4 adds up the trigram scores of the shards' spelling tables, so that a word every shard knows would
-// outscore the right word that only one shard holds, and suggestions would differ from one database's.
+// Metadata (file states, fingerprint, time of the run, the reading lexicon of core/terms.h) lives in shard 0
+// only: Xapian reads the metadata of a database made of several from its first one. So does the spelling
+// dictionary (did-you-mean): Xapian 1.4 adds up the trigram scores of the shards' spelling tables, so that
+// a word every shard knows would outscore the right word that only one shard holds, and suggestions would
+// differ from one database's.
+//
+// ## The lexicons
+// Spellings follow the documents exactly (a document's words are added, and taken out again when it goes).
+// Reading entries are only ever added while documents are written (a document does not list its
+// readings, so they cannot be taken out with it); when a run has deleted or replaced documents, or copied
+// the lexicon of another database, commit() drops every entry whose word no longer has a posting in any
+// shard. An entry may outlive one of its spellings (日本 read ニッポン in a deleted sheet, ニホン in others):
+// that reading then still finds the word's sheets, which is harmless.
 //
 // ## Atomicity
 // An IndexWriter opened with begin() collects every change in one Xapian transaction per shard. Without it
@@ -58,6 +67,7 @@
 // database stays on one thread.
 #pragma once
 
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <map>
@@ -147,7 +157,7 @@ public:
     // Deletes the sheet with this id, if present.
     void remove(const std::string& id);
     // Copies the document with this id from another database (a --full run keeps an unreadable file's
-    // sheets this way).
+    // sheets this way), and the first time, that database's reading lexicon (pruned at commit()).
     void copy_from(const Xapian::Database& from, const std::string& id);
     bool contains(const std::string& id) const;
 
@@ -170,7 +180,7 @@ public:
     std::map<std::string, std::string> file_ids(const std::string& file) const;
 
     // One atomic commit per shard, shard 0 last (see "Atomicity"); records the time and schema version in
-    // the metadata.
+    // the metadata, and first drops reading entries whose words are gone (see "The lexicons").
     void commit();
     const WriteStats& stats() const { return stats_; }
     Xapian::doccount size() const { return all_.get_doccount(); }
@@ -181,18 +191,31 @@ public:
 private:
     void open(const std::vector<std::string>& paths);
     Xapian::WritableDatabase& shard(const std::string& id) { return shards_[shard_of(id, shards_.size())]; }
-    // Spellings (did-you-mean) are kept in shard 0 only: see "Shards".
-    Xapian::WritableDatabase& spelling_db() { return shards_.front(); }
+    // Spellings (did-you-mean) and readings are kept in shard 0 only: see "Shards".
+    Xapian::WritableDatabase& lexicon_db() { return shards_.front(); }
+    // Changes to the lexicons collected by one of put_files' threads (shard 0 is another thread's), written
+    // to lexicon_db() once they are all done.
+    struct LexiconChanges {
+        std::map<std::string, int> spellings;  // word → change of frequency
+        std::set<std::string> readings;        // entries to add
+    };
     // put()'s work: builds the documents of `sheets` on `threads` threads, then writes them, adding to
-    // `stats`. Spelling changes go to `spellings` when given (put_files' threads), else to spelling_db().
+    // `stats`. Lexicon changes go to `lexicon` when given (put_files' threads), else to lexicon_db().
     void put_sheets(const std::vector<const Sheet*>& sheets, bool force, unsigned threads, WriteStats& stats,
-                    const std::function<void(std::size_t)>& progress, std::map<std::string, int>* spellings = nullptr);
+                    const std::function<void(std::size_t)>& progress, LexiconChanges* lexicon = nullptr);
+    void add_reading(const std::string& entry);
+    // Drops the reading entries whose word has no posting left in any shard.
+    void prune_readings();
 
     std::vector<Xapian::WritableDatabase> shards_;
     Xapian::Database all_;  // shards_ combined, for reads across them
     const DocumentBuilder& builder_;
     WriteStats stats_;
     bool in_transaction_ = false;
+    std::set<std::string> readings_written_;  // entries already set in lexicon_db() by this writer
+    // Documents left or were replaced, or a lexicon was copied (set by put_files' threads too).
+    std::atomic<bool> readings_may_be_stale_ = false;
+    bool readings_copied_ = false;
 };
 
 }  // namespace yosan

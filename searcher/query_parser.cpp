@@ -226,14 +226,14 @@ std::vector<std::vector<std::string>> segment_reading(const std::string& kata, c
     }
     const std::size_t n = chars.size();
     if (n == 0 || n > 24) return {};
-    // known[i][j]: the reading chars[i..j) is a reading term of the index.
+    // known[i][j]: the reading chars[i..j) is in the index's reading lexicon.
     std::vector<std::vector<bool>> known(n, std::vector<bool>(n + 1, false));
     for (std::size_t i = 0; i < n; ++i) {
         std::string piece;
         for (std::size_t j = i; j < n && j - i < 12; ++j) {
             piece += chars[j];
             const std::string prefix = terms::reading_prefix(piece);
-            known[i][j + 1] = db.allterms_begin(prefix) != db.allterms_end(prefix);
+            known[i][j + 1] = db.metadata_keys_begin(prefix) != db.metadata_keys_end(prefix);
         }
     }
     // Depth-first over the splits with the fewest pieces and one more (中小企業 is 中+小+企業 in most
@@ -300,11 +300,11 @@ Xapian::Query all_of(const std::vector<std::string>& terms) {
     return Xapian::Query(Xapian::Query::OP_AND, terms.begin(), terms.end());
 }
 
-// The words the index reads as `piece` ("R" + folded reading): the reading terms name them (core/terms.h).
+// The words the index reads as `piece` ("R" + folded reading): the reading lexicon names them (core/terms.h).
 std::vector<std::string> words_read_as(const std::string& piece, const Xapian::Database& db) {
     const std::string prefix = terms::reading_prefix(std::string_view(piece).substr(schema::kReading.size()));
     std::vector<std::string> words;
-    for (auto t = db.allterms_begin(prefix); t != db.allterms_end(prefix); ++t) words.push_back((*t).substr(prefix.size()));
+    for (auto t = db.metadata_keys_begin(prefix); t != db.metadata_keys_end(prefix); ++t) words.push_back((*t).substr(prefix.size()));
     return words;
 }
 

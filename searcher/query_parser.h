@@ -8,7 +8,7 @@
 // Each word is analysed; a word that splits into several tokens (半導体製造装置) becomes a phrase of them.
 // A word made of kanji also matches, with a low weight, as a phrase of kanji bigrams, so that 電池 finds
 // 蓄電池 and 中小 finds 中小企業 (katakana is never split that way, so ドル never matches ミドルウェア).
-// A word in hiragana also matches the reading field (はんどうたい → 半導体). Synonyms from
+// A word in kana also matches through the reading lexicon (はんどうたい → 半導体). Synonyms from
 // dict/synonyms.tsv are added as alternatives, each in all the forms above, so either word of a pair
 // finds the same sheets; the file is read at start-up, so editing it needs no re-index.
 //

@@ -92,6 +92,14 @@ struct Corpus {
         }
         return out;
     }
+    // The reading lexicon (core/terms.h): the "R" metadata keys.
+    std::set<std::string> readings() const {
+        std::set<std::string> out;
+        Xapian::Database d = db();
+        const std::string prefix(schema::kReading);
+        for (auto it = d.metadata_keys_begin(prefix); it != d.metadata_keys_end(prefix); ++it) out.insert(*it);
+        return out;
+    }
     std::size_t count_in(const std::string& name) const {
         std::size_t n = 0;
         for (const auto& [id, file] : ids()) n += fs::path(file).filename() == name;
@@ -220,18 +228,31 @@ TEST_CASE("incremental runs: add, no change, modify, rename, delete", "[index]")
             if (fs::path(ids_before.at(id)).filename() == "part3.txt") CHECK(fs::path(file).filename() == "part3-renamed.txt");
         }
     }
-    SECTION("a deleted file takes its sheets along") {
+    SECTION("a deleted file takes its sheets along, and the readings of the words only it had") {
         const std::size_t n = c.count_in("part5.txt");
+        const std::set<std::string> readings_before = c.readings();
         fs::remove(c.docs / "part5.txt");
         const ReindexReport r = c.run();
         CHECK(r.deleted == static_cast<int>(n));
         CHECK(r.unchanged == static_cast<int>(total - n));
         CHECK(c.db().get_doccount() == total - n);
         CHECK(c.count_in("part5.txt") == 0);
+        // A reading entry stays exactly when its word still has a sheet.
+        const std::set<std::string> readings_after = c.readings();
+        std::size_t dropped = 0;
+        for (const std::string& entry : readings_before) {
+            INFO(entry);
+            const bool word_left = c.db().term_exists(entry.substr(entry.find('\t') + 1));
+            CHECK(readings_after.count(entry) == (word_left ? 1u : 0u));
+            dropped += !word_left;
+        }
+        CHECK(dropped > 0);
+        CHECK(readings_after.size() + dropped == readings_before.size());
         // The file's state went with it: putting it back adds the sheets again under the same ids.
         c.write("part5.txt", split_corpus(6)[5]);
         CHECK(c.run().added == static_cast<int>(n));
         CHECK(c.ids() == ids_before);
+        CHECK(c.readings() == readings_before);
     }
     SECTION("a new file is added without touching the others") {
         c.write("other.txt", test::read_file(test::source_path("tests/fixtures/other-ministries.txt")));
@@ -322,11 +343,13 @@ TEST_CASE("a file that cannot be read or parsed keeps its sheets", "[index]") {
         CHECK(fixed.updated + fixed.added == 0);
         CHECK(fixed.unchanged == static_cast<int>(total));
     }
-    SECTION("a --full rebuild copies the failed file's sheets over") {
+    SECTION("a --full rebuild copies the failed file's sheets over, and the readings of their words") {
+        const std::set<std::string> readings_before = c.readings();
         const ReindexReport full = c.run(true);
         CHECK(full.failed_files.size() == 2);
         CHECK(c.db().get_doccount() == total);
         CHECK(c.count_in("part1.txt") == n);
+        CHECK(c.readings() == readings_before);
     }
 }
 

@@ -1,4 +1,6 @@
 // core/terms: the one rule that turns tokens and facet values into terms, for both sides.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include <xapian.h>
@@ -52,11 +54,15 @@ TEST_CASE("a sheet from a deep folder with a huge title indexes into a real data
     const DocumentBuilder builder(test::analyzer(), config);
     Analyzer::Session session(test::analyzer());
     Xapian::WritableDatabase db(dir.file("db"), Xapian::DB_CREATE_OR_OPEN);
-    REQUIRE_NOTHROW(db.add_document(builder.build(s, session)));
+    const DocumentBuilder::Built built = builder.build(s, session);
+    REQUIRE_NOTHROW(db.add_document(built.doc));
     db.commit();
     CHECK(db.get_doccount() == 1);
     CHECK(db.term_exists(terms::boolean(schema::kFile, s.file)));
     CHECK(db.term_exists("宇宙"));
+    // Readings are listed for the lexicon, once each, and are not terms of the document.
+    CHECK(std::count(built.readings.begin(), built.readings.end(), "Rウチユウ\t宇宙") == 1);
+    CHECK(db.allterms_begin(std::string(schema::kReading)) == db.allterms_end(std::string(schema::kReading)));
 }
 
 TEST_CASE("readings fold small kana to full size, and nothing else", "[terms]") {
