@@ -655,14 +655,20 @@ struct Marks {
 
 Marks find_marks(const std::vector<Token>& all, const std::vector<HighlightPattern>& patterns) {
     Marks out;
-    std::vector<const Token*> tokens;
+    std::vector<const Token*> tokens, finest;
     for (const Token& t : all)
         if (t.indexed) tokens.push_back(&t);
+    // A word of the user dictionary comes whole and then as its parts (core/analyzer.h); a compound part is
+    // marked on the finest words, as if the dictionary did not know the word (電池 marks 池 of 蓄電池).
+    for (std::size_t i = 0; i < tokens.size(); ++i)
+        if (!(i + 1 < tokens.size() && tokens[i + 1]->begin == tokens[i]->begin && tokens[i + 1]->end < tokens[i]->end))
+            finest.push_back(tokens[i]);
     std::vector<std::pair<std::size_t, std::size_t>> ranges;
     for (const HighlightPattern& p : patterns) {
         bool any = false;
         if (!p.compound_part.empty()) {
             // Runs of adjacent kanji words; mark the whole run when it contains the part.
+            const std::vector<const Token*>& tokens = finest;
             for (std::size_t i = 0; i < tokens.size();) {
                 if (!all_of_script(tokens[i]->surface, is_kanji)) {
                     ++i;
