@@ -1,9 +1,11 @@
 // Fuzz target: arbitrary bytes as a search query, through QueryParser::parse and a real Xapian search on a
-// small index of the first sheets of the corpus, in a temporary folder. A glass database, not an in-memory
-// one: Xapian's in-memory backend cannot list metadata keys, where the reading lexicon lives.
+// small index of the first sheets of the corpus, written by the indexer's IndexWriter into a temporary
+// folder (so that the reading lexicon is there as in a real index; Xapian's in-memory backend could not
+// hold it: it cannot list metadata keys).
 //
 // A UsageError (a query too long or with too many items) is the expected answer to some inputs; anything
 // else thrown, or a query Xapian refuses, is a bug and aborts.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -16,6 +18,7 @@
 #include "core/error.h"
 #include "fuzz/fuzz_common.h"
 #include "indexer/document_builder.h"
+#include "indexer/index_writer.h"
 #include "indexer/sheet_parser.h"
 #include "searcher/query_parser.h"
 
@@ -35,20 +38,18 @@ struct TempFolder {
 const Xapian::Database& database() {
     static const TempFolder folder;
     static const Xapian::Database db = [] {
-        Xapian::WritableDatabase w(folder.path.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_BACKEND_GLASS);
         const std::string corpus = std::string(YOSAN_SOURCE_DIR).append("/data/meti-budget-sheets-r7.txt");
         ParseResult r = SheetParser(fuzz::bureaus()).parse(read_sheet_file(corpus), corpus);
         std::vector<Sheet*> ptrs;
         for (Sheet& s : r.sheets) ptrs.push_back(&s);
         assign_ids(ptrs);
         const DocumentBuilder builder(fuzz::analyzer(), fuzz::config());
-        Analyzer::Session session(fuzz::analyzer());
-        for (std::size_t i = 0; i < r.sheets.size() && i < 12; ++i) {
-            DocumentBuilder::Built built = builder.build(r.sheets[i], session);
-            w.add_document(built.doc);
-            for (const std::string& entry : built.readings) w.set_metadata(entry, "1");  // the reading lexicon
+        std::vector<const Sheet*> first(ptrs.begin(), ptrs.begin() + std::min<std::size_t>(ptrs.size(), 12));
+        {
+            IndexWriter writer(folder.path.string(), builder);
+            writer.put(first, true);
+            writer.commit();
         }
-        w.commit();
         return Xapian::Database(folder.path.string());
     }();
     return db;
