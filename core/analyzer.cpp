@@ -172,7 +172,8 @@ namespace {
 struct RawToken {
     std::size_t nbegin, nend;
     Token token;
-    bool user_word;  // from dict/user.csv
+    bool user_word;             // from dict/user.csv
+    bool user_katakana_pieces;  // … marked "pieces": its katakana pieces are searchable words too
 };
 
 std::vector<RawToken> tag(MeCab::Tagger* tagger, MeCab::Lattice* lattice, std::string_view text, std::size_t base, bool unidic) {
@@ -204,7 +205,9 @@ std::vector<RawToken> tag(MeCab::Tagger* tagger, MeCab::Lattice* lattice, std::s
                                    (pos1 == "記号" && !unidic && field(f, 1) != "アルファベット");
         t.indexed = !function_word && has_word_character(t.surface) && t.surface.size() <= kMaxWordBytes &&
                     t.term.size() <= kMaxWordBytes && t.reading.size() <= kMaxWordBytes;
-        r.user_word = unidic && field(f, 26) == "yosan-user";
+        const std::string_view marker = unidic ? field(f, 26) : std::string_view();
+        r.user_word = marker == "yosan-user" || marker == "yosan-user-pieces";
+        r.user_katakana_pieces = marker == "yosan-user-pieces";
         out.push_back(std::move(r));
     }
     return out;
@@ -236,8 +239,12 @@ void Analyzer::analyze_line(Session& session, std::string_view line, std::size_t
         const std::uint32_t first = position;
         place(std::move(r.token), r.nbegin, r.nend, first);
         // Katakana parts next to katakana are a loanword compound's pieces (レア|アース of レアアース):
-        // those stay unsearchable, as in text MeCab never split (ドル does not match ミドルウェア).
-        const auto katakana = [&](std::size_t k) { return k < parts.size() && all_of_script(parts[k].token.surface, is_katakana); };
+        // those stay unsearchable, as in text MeCab never split (ドル does not match ミドルウェア). A word
+        // marked "pieces" (サプライチェーン) keeps them, as MeCab splits it in text without the dictionary:
+        // there the whole word only spares the query a positional check.
+        const auto katakana = [&](std::size_t k) {
+            return !r.user_katakana_pieces && k < parts.size() && all_of_script(parts[k].token.surface, is_katakana);
+        };
         if (mode == Mode::index && parts.size() > 1)  // a word MeCab keeps whole anyway has no parts
             for (std::size_t k = 0; k < parts.size(); ++k)
                 if (!katakana(k) || !((k > 0 && katakana(k - 1)) || katakana(k + 1)))

@@ -126,10 +126,14 @@ TEST_CASE_METHOD(Fixture, "keyword queries find the sheets about them", "[search
     SECTION("split compounds of dict/user.csv are one term, and their parts still find the sheets that write them") {
         // One term instead of 中 NEAR 小 NEAR 企業: a common compound costs one posting list per query. The
         // index keeps the parts at the word's positions, so a phrase of them and a part standing alone find
-        // the same sheets as before.
+        // the same sheets as before (for a loanword only when marked "pieces" in dict/user.csv: レアアース's
+        // pieces stay unsearchable, see the katakana test below).
         for (const auto& [word, parts, part] : {std::tuple{"中小企業", "中 小 企業", "企業"}, std::tuple{"補助金", "補助 金", "補助"},
                                                std::tuple{"半導体", "半 導体", "導体"}, std::tuple{"蓄電池", "蓄電 池", "蓄電"},
-                                               std::tuple{"事業者", "事業 者", "事業"}}) {
+                                               std::tuple{"事業者", "事業 者", "事業"},
+                                               // loanwords marked "pieces": a katakana piece still finds them
+                                               std::tuple{"サプライチェーン", "サプライ チェーン", "チェーン"},
+                                               std::tuple{"サイバーセキュリティ", "サイバー セキュリティ", "セキュリティ"}}) {
             INFO(word);
             const auto query = test::analyzer().analyze(word, 0, Analyzer::Mode::query);
             REQUIRE(query.size() == 1);
