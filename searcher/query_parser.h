@@ -73,8 +73,11 @@ struct ParsedQuery {
     // The query for the requirements marked in `keep` (all when empty), in their loose form when `loose`,
     // ranked with the bonuses and without the excluded words. MatchAll when there is no text.
     Xapian::Query build(const std::vector<bool>& keep = {}, bool loose = false) const;
+    // The same sheets without the bonuses: for passes that only count (the bonuses cost positional checks).
+    Xapian::Query matching(const std::vector<bool>& keep = {}, bool loose = false) const;
     // Sheets matching `matching`, ranked by all the words (loose) and the bonuses, without the excluded.
     Xapian::Query ranked(const Xapian::Query& matching) const;
+    Xapian::Query without_excluded(const Xapian::Query& q) const;
 };
 
 // Word groups that mean the same (one group per line, tab separated).

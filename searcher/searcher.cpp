@@ -335,9 +335,11 @@ Xapian::Query Searcher::filter_query(const Filters& f) const {
 }
 
 Searcher::Plan Searcher::make_plan(const SearchRequest& req, Relaxation& relaxation) {
-    Plan plan{parser_.parse(req.query, db_, session_), req.filters, Xapian::Query()};
+    Plan plan{parser_.parse(req.query, db_, session_), req.filters, Xapian::Query(), Xapian::Query()};
     plan.applied.merge(plan.parsed.filters);
-    plan.text = relax(plan.parsed, plan.applied, relaxation);
+    TextQuery text = relax(plan.parsed, plan.applied, relaxation);
+    plan.text = std::move(text.text);
+    plan.matching = std::move(text.matching);
     return plan;
 }
 
@@ -374,7 +376,7 @@ SearchResult Searcher::search(const SearchRequest& req) {
     SearchResult r;
     const Plan plan = make_plan(req, r.relaxation);
     const ParsedQuery& pq = plan.parsed;
-    const Xapian::Query& text = plan.text;
+    const Xapian::Query& text = plan.matching;  // for the passes that count; the page ranks by plan.text
     r.recognised = pq.recognised;
     r.applied = plan.applied;
     Xapian::Enquire enquire(db_);
@@ -477,16 +479,16 @@ Xapian::doccount Searcher::count_up_to(const Xapian::Query& query, Xapian::docco
     return std::min(e.get_mset(0, 0, enough).get_matches_lower_bound(), enough);
 }
 
-Xapian::Query Searcher::relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out) const {
+Searcher::TextQuery Searcher::relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out) const {
     // Fewer sheets than this with every word is "very little": sheets with most of the words follow them.
     constexpr Xapian::doccount kFew = 3;
     for (const Requirement& r : pq.required) out.required.push_back(r.text);
-    const Xapian::Query all = pq.build();
-    if (pq.required.size() < 1 || count_up_to(filtered(all, filters), kFew) >= kFew) return all;
+    const TextQuery all{pq.build(), pq.matching()};
+    if (pq.required.size() < 1 || count_up_to(filtered(all.matching, filters), kFew) >= kFew) return all;
     // 1. The words of a compound anywhere in the sheet, not only near each other (国内製造基盤 finds
     //    国内における…製造基盤): every word is still there, so this is not reported as relaxed.
-    const Xapian::Query loose = pq.build({}, true);
-    const Xapian::doccount complete = count_up_to(filtered(loose, filters), kFew);
+    const TextQuery loose{pq.build({}, true), pq.matching({}, true)};
+    const Xapian::doccount complete = count_up_to(filtered(loose.matching, filters), kFew);
     if (complete >= kFew || pq.required.size() < 2) return complete > 0 ? loose : all;
     // 2. Ask for fewer of the words: sheets with k of them, k as large as still finds a few sheets and
     //    never below half of the words. At one k, the sets of words that are rarest (the most telling:
@@ -558,10 +560,11 @@ Xapian::Query Searcher::relax(const ParsedQuery& pq, const Filters& filters, Rel
         const Xapian::Query lacking(Xapian::Query::OP_AND_NOT, *chosen, pq.required[i].loose);
         (count_up_to(filtered(lacking, filters), 1) == 0 ? out.required : out.dropped).push_back(pq.required[i].text);
     }
-    const Xapian::Query some = pq.ranked(*chosen);
+    const TextQuery some{pq.ranked(*chosen), pq.without_excluded(*chosen)};
     if (complete == 0) return some;
     // The few sheets with every word first, then those with most of them.
-    return Xapian::Query(Xapian::Query::OP_OR, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, loose, 4.0), some);
+    return {Xapian::Query(Xapian::Query::OP_OR, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, loose.text, 4.0), some.text),
+            Xapian::Query(Xapian::Query::OP_OR, loose.matching, some.matching)};
 }
 
 std::optional<std::string> Searcher::suggest(const std::string& query, const ParsedQuery& pq) const {

@@ -139,10 +139,15 @@ private:
     Xapian::Query filtered(const Xapian::Query& query, const Filters& filters) const;
     // What a request asks for: the parsed query, the filters (typed and recognised), and the query to
     // answer with (relaxed when need be). Shared by search() and all_matches(), so an export is the search.
+    // The text query comes twice: `text` ranks (with the bonuses of query_parser.h), `matching` has the
+    // same matches without them, for the passes that only count.
+    struct TextQuery {
+        Xapian::Query text, matching;
+    };
     struct Plan {
         ParsedQuery parsed;
         Filters applied;
-        Xapian::Query text;
+        Xapian::Query text, matching;
     };
     Plan make_plan(const SearchRequest& req, Relaxation& relaxation);
     // The query, the weighting and the order of the request on `enquire`.
@@ -150,7 +155,7 @@ private:
     Xapian::doccount count_up_to(const Xapian::Query& query, Xapian::doccount enough) const;
     // The query to answer with: all words; or, when they match nothing together, their words loosened, or
     // the largest set of them that matches something (at least half of them).
-    Xapian::Query relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out) const;
+    TextQuery relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out) const;
     std::optional<std::string> suggest(const std::string& query, const ParsedQuery& pq) const;
     std::vector<FilterRemoval> removable_filters(const Xapian::Query& query, const Filters& filters) const;
     std::vector<FacetValue> facet_values(const Facet& facet, const std::map<std::string, FacetTally>& counts,
