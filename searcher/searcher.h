@@ -152,6 +152,16 @@ private:
     Plan make_plan(const SearchRequest& req, Relaxation& relaxation);
     // The query, the weighting and the order of the request on `enquire`.
     void prepare(Xapian::Enquire& enquire, const Plan& plan, SortOrder sort) const;
+    // The value slot and direction of an order by value (nullopt: by relevance).
+    struct ValueOrder {
+        Xapian::valueno slot;
+        bool descending;
+    };
+    static std::optional<ValueOrder> value_order(SortOrder sort);
+    // In an order by value, the sheets that can be on the requested page: every one whose value is at
+    // least (descending; at most, ascending) that of the page's last sheet, found by a pass without
+    // weights. nullopt when it would not narrow anything.
+    std::optional<Xapian::Query> page_by_value(const Plan& plan, const SearchRequest& req) const;
     Xapian::doccount count_up_to(const Xapian::Query& query, Xapian::doccount enough) const;
     // The query to answer with: all words; or, when they match nothing together, their words loosened, or
     // the largest set of them that matches something (at least half of them).

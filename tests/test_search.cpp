@@ -211,6 +211,43 @@ TEST_CASE_METHOD(Fixture, "sorting", "[search]") {
     CHECK(*asc.hits.front().sheet.amount == 30'000'000);  // 0.3億円, the smallest
 }
 
+namespace {
+std::map<std::string, std::vector<std::pair<std::string, Xapian::doccount>>> facet_counts(const SearchResult& r) {
+    std::map<std::string, std::vector<std::pair<std::string, Xapian::doccount>>> out;
+    for (const auto& [name, values] : r.facets)
+        for (const FacetValue& v : values) out[name].emplace_back(v.value, v.count);
+    return out;
+}
+}  // namespace
+
+TEST_CASE_METHOD(Fixture, "a page of a search sorted by value is that slice of the whole sorted list", "[search]") {
+    // The page pass of a value sort is given only the sheets that can reach the page (searcher.h
+    // page_by_value): every page must still be the slice of the complete order, ties (many sheets share a
+    // year) ranked by relevance across page boundaries, and the counts must stay those of every match.
+    for (const SortOrder order : {SortOrder::amount_desc, SortOrder::amount_asc, SortOrder::year_desc, SortOrder::year_asc}) {
+        INFO(sort_name(order));
+        SearchRequest all;
+        all.query = "事業 支援";
+        all.sort = order;
+        all.limit = 200;
+        const SearchResult whole = searcher.search(all);
+        REQUIRE(whole.hits.size() >= 30);
+        for (std::size_t offset = 0; offset < 28; offset += 7) {
+            SearchRequest page = all;
+            page.offset = offset;
+            page.limit = 7;
+            const SearchResult part = searcher.search(page);
+            CHECK(part.total == whole.total);
+            CHECK(facet_counts(part) == facet_counts(whole));
+            REQUIRE(part.hits.size() == 7);
+            for (std::size_t i = 0; i < 7; ++i) {
+                CHECK(part.hits[i].sheet.id == whole.hits[offset + i].sheet.id);
+                CHECK(part.hits[i].score == Approx(whole.hits[offset + i].score));
+            }
+        }
+    }
+}
+
 TEST_CASE_METHOD(Fixture, "snippets highlight whole words", "[search]") {
     SearchResult r = run("サイバーセキュリティ", 3);
     REQUIRE_FALSE(r.hits.empty());
