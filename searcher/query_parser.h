@@ -64,6 +64,9 @@ struct Requirement {
 struct ParsedQuery {
     std::vector<Requirement> required;
     std::vector<Xapian::Query> bonus;     // ranking only: compounds as phrases, verbs, nearness of all words
+    // For each bonus, the requirement whose strict query has every sheet the bonus matches (a word's own
+    // phrase), if any: a query of that requirement alone needs no check that the bonus adds no match.
+    std::vector<std::optional<std::size_t>> bonus_within;
     std::vector<Xapian::Query> excluded;  // -word
     bool has_text = false;
     Filters filters;  // what the text contributed
