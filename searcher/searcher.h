@@ -143,11 +143,15 @@ private:
     // same matches without them, for the passes that only count.
     struct TextQuery {
         Xapian::Query text, matching;
+        // The FacetTable's sums over `matching` without the facet filters, when relax() counted them to
+        // know whether it matches enough (search() then needs no pass of its own for the counts).
+        std::optional<std::vector<RecordSums>> sums;
     };
     struct Plan {
         ParsedQuery parsed;
         Filters applied;
         Xapian::Query text, matching;
+        std::optional<std::vector<RecordSums>> sums;  // TextQuery::sums
     };
     Plan make_plan(const SearchRequest& req, Relaxation& relaxation);
     // The query, the weighting and the order of the request on `enquire`.
@@ -165,7 +169,9 @@ private:
     Xapian::doccount count_up_to(const Xapian::Query& query, Xapian::doccount enough) const;
     // The query to answer with: all words; or, when they match nothing together, their words loosened, or
     // the largest set of them that matches something (at least half of them).
-    TextQuery relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out) const;
+    TextQuery relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out);
+    // The table's sums over the matches of `matching` with the filters that are not facets (amounts).
+    std::vector<RecordSums> table_sums(const FacetTable& table, const Xapian::Query& matching, const Filters& filters) const;
     std::optional<std::string> suggest(const std::string& query, const ParsedQuery& pq) const;
     std::vector<FilterRemoval> removable_filters(const Xapian::Query& query, const Filters& filters) const;
     std::vector<FacetValue> facet_values(const Facet& facet, const std::map<std::string, FacetTally>& counts,
