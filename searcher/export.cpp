@@ -14,7 +14,7 @@ namespace yosan {
 std::vector<Sheet> Searcher::all_matches(const SearchRequest& req, Xapian::doccount cap, Xapian::doccount& total) {
     // The same matches as the search, in the order of its pages (relaxed the same way).
     Relaxation relaxation;
-    const Plan plan = make_plan(req, relaxation);
+    const Plan plan = make_plan(req, relaxation, false);
     Xapian::Enquire enquire(db_);
     prepare(enquire, plan, req.sort);
     const Xapian::MSet mset = enquire.get_mset(0, cap, db_.get_doccount());

@@ -514,7 +514,8 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
     ParsedQuery out;
     std::vector<std::string> near;  // the terms of the content words, for the nearness bonus
     bool pending_or = false;
-    const auto add_requirement = [&](Requirement r) {
+    // Returns the index of the requirement it became part of.
+    const auto add_requirement = [&](Requirement r) -> std::size_t {
         if (pending_or && !out.required.empty()) {
             Requirement& prev = out.required.back();
             prev.text += " OR " + r.text;
@@ -524,6 +525,7 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
         } else {
             out.required.push_back(std::move(r));
         }
+        return out.required.size() - 1;
     };
     const auto add_bonus = [&](const Xapian::Query& q, std::optional<std::size_t> within = std::nullopt) {
         out.bonus.push_back(q);
@@ -547,8 +549,8 @@ ParsedQuery QueryParser::parse(const std::string& raw, const Xapian::Database& d
         }
         // The phrase lies within the word's strict query (its compound's words near each other, or a single
         // word it leaves out); an OR keeps it within, since the requirement only grows.
-        if (q->phrase) add_bonus(*q->phrase, pending_or && !out.required.empty() ? out.required.size() - 1 : out.required.size());
-        add_requirement({text, q->strict, q->loose, strict});
+        const std::size_t requirement = add_requirement({text, q->strict, q->loose, strict});
+        if (q->phrase) add_bonus(*q->phrase, requirement);
         pending_or = false;
         near.insert(near.end(), q->near_terms.begin(), q->near_terms.end());
     };
@@ -761,10 +763,15 @@ Xapian::Query ParsedQuery::ranked(const Xapian::Query& matching) const {
     return without_excluded(weighed_more(matching, rank));
 }
 
-Xapian::Query ParsedQuery::matching(const std::vector<bool>& keep, bool loose) const {
+std::vector<Xapian::Query> ParsedQuery::requirements(const std::vector<bool>& keep, bool loose) const {
     std::vector<Xapian::Query> must;
     for (std::size_t i = 0; i < required.size(); ++i)
         if (keep.empty() || keep[i]) must.push_back(loose && !required[i].strict ? required[i].loose : required[i].query);
+    return must;
+}
+
+Xapian::Query ParsedQuery::matching(const std::vector<bool>& keep, bool loose) const {
+    const std::vector<Xapian::Query> must = requirements(keep, loose);
     // Query(std::string()) matches everything like Query::MatchAll, but copying that shared static object
     // changes its reference count without synchronisation: concurrent requests could corrupt it (Xapian's
     // query.h says so; ThreadSanitizer showed it).
@@ -773,9 +780,7 @@ Xapian::Query ParsedQuery::matching(const std::vector<bool>& keep, bool loose) c
 }
 
 Xapian::Query ParsedQuery::build(const std::vector<bool>& keep, bool loose) const {
-    std::vector<Xapian::Query> must;
-    for (std::size_t i = 0; i < required.size(); ++i)
-        if (keep.empty() || keep[i]) must.push_back(loose && !required[i].strict ? required[i].loose : required[i].query);
+    const std::vector<Xapian::Query> must = requirements(keep, loose);
     if (must.empty()) return matching(keep, loose);
     // Bonuses add weight without changing what matches. A bonus that lies within the one requirement asked
     // for (in its strict form) cannot add a match.

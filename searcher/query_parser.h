@@ -81,6 +81,10 @@ struct ParsedQuery {
     // Sheets matching `matching`, ranked by all the words (loose) and the bonuses, without the excluded.
     Xapian::Query ranked(const Xapian::Query& matching) const;
     Xapian::Query without_excluded(const Xapian::Query& q) const;
+
+private:
+    // The queries of the requirements marked in `keep` (all when empty), loose ones in their loose form.
+    std::vector<Xapian::Query> requirements(const std::vector<bool>& keep, bool loose) const;
 };
 
 // Word groups that mean the same (one group per line, tab separated).

@@ -334,10 +334,10 @@ Xapian::Query Searcher::filter_query(const Filters& f) const {
     return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());  // AND across facets
 }
 
-Searcher::Plan Searcher::make_plan(const SearchRequest& req, Relaxation& relaxation) {
+Searcher::Plan Searcher::make_plan(const SearchRequest& req, Relaxation& relaxation, bool counting) {
     Plan plan{parser_.parse(req.query, db_, session_), req.filters, Xapian::Query(), Xapian::Query(), std::nullopt};
     plan.applied.merge(plan.parsed.filters);
-    TextQuery text = relax(plan.parsed, plan.applied, relaxation);
+    TextQuery text = relax(plan.parsed, plan.applied, relaxation, counting);
     plan.text = std::move(text.text);
     plan.matching = std::move(text.matching);
     plan.sums = std::move(text.sums);
@@ -376,14 +376,17 @@ std::optional<Searcher::ValueOrder> Searcher::value_order(SortOrder sort) {
     return std::nullopt;
 }
 
-std::optional<Xapian::Query> Searcher::page_by_value(const Plan& plan, const SearchRequest& req) const {
+std::optional<Xapian::Query> Searcher::page_by_value(const Plan& plan, const SearchRequest& req, Xapian::doccount total) const {
     const auto order = value_order(req.sort);
     if (!order || !plan.parsed.has_text || req.limit == 0) return std::nullopt;
+    if (req.offset >= total) return Xapian::Query::MatchNothing;  // a page past the end: nothing to weigh
+    // The last page may be short: its last sheet is the last match.
+    const auto last_rank = static_cast<Xapian::doccount>(std::min<std::uint64_t>(std::uint64_t{req.offset} + req.limit, total) - 1);
     Xapian::Enquire e(db_);
     e.set_query(filtered(plan.matching, plan.applied));
     e.set_weighting_scheme(Xapian::BoolWeight());
     e.set_sort_by_value(order->slot, order->descending);
-    const Xapian::MSet last = e.get_mset(req.offset + req.limit - 1, 1);
+    const Xapian::MSet last = e.get_mset(last_rank, 1);
     if (last.empty()) return std::nullopt;
     const std::string value = last.begin().get_document().get_value(order->slot);
     if (value.empty()) return std::nullopt;  // the page reaches the sheets without one: they need every match
@@ -395,7 +398,7 @@ SearchResult Searcher::search(const SearchRequest& req) {
     if (req.limit > SearchRequest::kMaxLimit)
         throw UsageError("1 ページの件数は " + std::to_string(SearchRequest::kMaxLimit) + " 件までです", "limit");
     SearchResult r;
-    const Plan plan = make_plan(req, r.relaxation);
+    const Plan plan = make_plan(req, r.relaxation, true);
     const ParsedQuery& pq = plan.parsed;
     const Xapian::Query& text = plan.matching;  // for the passes that count; the page ranks by plan.text
     r.recognised = pq.recognised;
@@ -433,7 +436,8 @@ SearchResult Searcher::search(const SearchRequest& req) {
         // range) sums every combination of facet values; each count is then the sums of the combinations
         // that pass the selected values of every other facet. One pass, where a selected facet took one
         // more each.
-        const std::vector<RecordSums> sums = plan.sums ? *plan.sums : table_sums(*table, text, r.applied);
+        std::vector<RecordSums> tallied;
+        const std::vector<RecordSums>& sums = plan.sums ? *plan.sums : (tallied = table_sums(*table, text, r.applied));
         const std::vector<std::uint32_t> failed = failed_facets(*table, r.applied);
         const FacetCounter counted(passing(sums, failed, 0), *table, true);
         r.totals = counted.totals();
@@ -446,7 +450,7 @@ SearchResult Searcher::search(const SearchRequest& req) {
         // In an order by value the page pass weighs every match it is given (relevance breaks ties), with
         // its positional bonuses: give it only the sheets that can reach the page (研究開発 by amount, page
         // 2: 30,340 matches at 10^5 sheets, of which 20 are weighed).
-        if (const auto reach = page_by_value(plan, req))
+        if (const auto reach = page_by_value(plan, req, r.total))
             enquire.set_query(Xapian::Query(Xapian::Query::OP_FILTER, enquire.get_query(), *reach));
         mset = enquire.get_mset(req.offset, req.limit);
     } else {
@@ -512,7 +516,7 @@ std::vector<RecordSums> Searcher::table_sums(const FacetTable& table, const Xapi
     return spy.sums();
 }
 
-Searcher::TextQuery Searcher::relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out) {
+Searcher::TextQuery Searcher::relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out, bool counting) {
     // Fewer sheets than this with every word is "very little": sheets with most of the words follow them.
     constexpr Xapian::doccount kFew = 3;
     for (const Requirement& r : pq.required) out.required.push_back(r.text);
@@ -521,7 +525,7 @@ Searcher::TextQuery Searcher::relax(const ParsedQuery& pq, const Filters& filter
     // With the table, the counts search() needs anyway tell: finding even the first matches may take as
     // long as counting them all (サプライチェーン 強靱化: 5 ms for 3 of 13,211 matches, the spelling
     // 強靭 NEAR 化 being checked and excluded on every sheet with 強靱化 before any other match).
-    if (const FacetTable* table = facet_table()) {
+    if (const FacetTable* table = counting ? facet_table() : nullptr) {
         all.sums = table_sums(*table, all.matching, filters);
         if (FacetCounter(passing(*all.sums, failed_facets(*table, filters), 0), *table, true).totals().sheets >= kFew) return all;
     } else if (count_up_to(filtered(all.matching, filters), kFew) >= kFew) {

@@ -153,7 +153,9 @@ private:
         Xapian::Query text, matching;
         std::optional<std::vector<RecordSums>> sums;  // TextQuery::sums
     };
-    Plan make_plan(const SearchRequest& req, Relaxation& relaxation);
+    // `counting`: the caller will count the matches by facet (search(), not an export), so relax() may
+    // tally them with the FacetTable and hand the sums on in Plan::sums.
+    Plan make_plan(const SearchRequest& req, Relaxation& relaxation, bool counting);
     // The query, the weighting and the order of the request on `enquire`.
     void prepare(Xapian::Enquire& enquire, const Plan& plan, SortOrder sort) const;
     // The value slot and direction of an order by value (nullopt: by relevance).
@@ -164,12 +166,12 @@ private:
     static std::optional<ValueOrder> value_order(SortOrder sort);
     // In an order by value, the sheets that can be on the requested page: every one whose value is at
     // least (descending; at most, ascending) that of the page's last sheet, found by a pass without
-    // weights. nullopt when it would not narrow anything.
-    std::optional<Xapian::Query> page_by_value(const Plan& plan, const SearchRequest& req) const;
+    // weights; nothing when the page lies past the `total` matches. nullopt when it would not narrow anything.
+    std::optional<Xapian::Query> page_by_value(const Plan& plan, const SearchRequest& req, Xapian::doccount total) const;
     Xapian::doccount count_up_to(const Xapian::Query& query, Xapian::doccount enough) const;
     // The query to answer with: all words; or, when they match nothing together, their words loosened, or
     // the largest set of them that matches something (at least half of them).
-    TextQuery relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out);
+    TextQuery relax(const ParsedQuery& pq, const Filters& filters, Relaxation& out, bool counting);
     // The table's sums over the matches of `matching` with the filters that are not facets (amounts).
     std::vector<RecordSums> table_sums(const FacetTable& table, const Xapian::Query& matching, const Filters& filters) const;
     std::optional<std::string> suggest(const std::string& query, const ParsedQuery& pq) const;

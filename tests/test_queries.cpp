@@ -247,3 +247,36 @@ TEST_CASE_METHOD(Queries, "the spellings of one compound make one positional que
     CHECK(line_set(run("強じん化", 50)) == line_set(typed));
     CHECK(line_set(run("強靭化", 50)) == line_set(typed));
 }
+
+TEST_CASE_METHOD(Queries, "the ranking bonuses never change which sheets match", "[search][queries]") {
+    // build() ranks with the bonuses (phrases, nearness), matching() is what the counting passes use: the
+    // two must match the same sheets, whichever requirements are kept and whether loosened. A bonus taken
+    // as lying within its word's requirement (bonus_within), and so added without a filter, that did not,
+    // would add sheets here.
+    const QueryParser parser(test::analyzer(), test::bureaus(), synonyms, config);
+    const Xapian::Database db(config.index_path);
+    const auto ids = [&](const Xapian::Query& q) {
+        Xapian::Enquire e(db);
+        e.set_query(q);
+        e.set_weighting_scheme(Xapian::BoolWeight());
+        std::set<Xapian::docid> out;
+        for (const Xapian::docid id : e.get_mset(0, db.get_doccount())) out.insert(id);
+        return out;
+    };
+    for (const char* q : {"蓄電池", "再エネ", "NEDO", "はんどうたい", "サプライチェーン 強靱化", "カーボンニュートラル 技術開発",
+                          "医療機器の開発を支援する補助金", "蓄電池の国内製造基盤", "中小企業 OR 小規模事業者", "title:半導体",
+                          "\"水素 社会\"", "半導体 -補助金", "生成AI 開発", "地域 経済 活性化"}) {
+        INFO(q);
+        const ParsedQuery pq = parser.parse(q, db);
+        REQUIRE_FALSE(pq.required.empty());
+        for (const bool loose : {false, true}) {
+            CHECK(ids(pq.build({}, loose)) == ids(pq.matching({}, loose)));
+            for (std::size_t i = 0; i < pq.required.size(); ++i) {
+                std::vector<bool> keep(pq.required.size(), false);
+                keep[i] = true;
+                INFO("requirement " << i << (loose ? ", loose" : ""));
+                CHECK(ids(pq.build(keep, loose)) == ids(pq.matching(keep, loose)));
+            }
+        }
+    }
+}
