@@ -1,5 +1,6 @@
 #include "core/analyzer.h"
 
+#include <array>
 #include <filesystem>
 #include <optional>
 
@@ -30,25 +31,42 @@ DictionaryKind parse_dictionary_kind(const std::string& name) {
 
 namespace {
 
-// Splits a MeCab feature string on commas, honouring UniDic's double-quoted fields.
-std::vector<std::string_view> split_features(std::string_view f) {
-    std::vector<std::string_view> out;
-    std::size_t start = 0;
-    bool quoted = false;
-    for (std::size_t i = 0; i <= f.size(); ++i) {
-        if (i < f.size() && f[i] == '"') quoted = !quoted;
-        if (i == f.size() || (f[i] == ',' && !quoted)) {
-            std::string_view field = f.substr(start, i - start);
-            if (field.size() >= 2 && field.front() == '"' && field.back() == '"') field = field.substr(1, field.size() - 2);
-            out.push_back(field);
-            start = i + 1;
+// The fields of a MeCab feature string, split on commas; a double-quoted field (UniDic quotes those that
+// hold a comma) is taken whole, without its quotes. Every token of every sheet comes through here, so
+// commas and quotes are found with find() (memchr) rather than by a test of every byte, which cost as
+// much as MeCab's own analysis. The fields read are among the first kMax.
+struct Features {
+    static constexpr std::size_t kMax = 32;
+    std::array<std::string_view, kMax> fields;
+    std::size_t size = 0;
+};
+
+Features split_features(std::string_view s) {
+    Features out;
+    std::size_t quote = s.find('"');  // the first double quote not yet passed
+    for (std::size_t start = 0; out.size < Features::kMax;) {
+        std::size_t end = s.find(',', start);
+        while (quote < end) {  // a quote opens before the comma: the field goes on past its closing quote
+            const std::size_t close = s.find('"', quote + 1);
+            if (close == std::string_view::npos) {  // never closed: the rest is the field
+                end = quote = std::string_view::npos;
+                break;
+            }
+            if (end != std::string_view::npos && end < close) end = s.find(',', close + 1);
+            quote = s.find('"', close + 1);
         }
+        if (end == std::string_view::npos) end = s.size();
+        std::string_view field = s.substr(start, end - start);
+        if (field.size() >= 2 && field.front() == '"' && field.back() == '"') field = field.substr(1, field.size() - 2);
+        out.fields[out.size++] = field;
+        if (end == s.size()) break;
+        start = end + 1;
     }
     return out;
 }
 
-std::string_view field(const std::vector<std::string_view>& f, std::size_t i) {
-    return i < f.size() && f[i] != "*" ? f[i] : std::string_view{};
+std::string_view field(const Features& f, std::size_t i) {
+    return i < f.size && f.fields[i] != "*" ? f.fields[i] : std::string_view{};
 }
 
 bool has_word_character(std::string_view s) {
@@ -95,27 +113,34 @@ std::string fold_term(std::string_view lemma) {
         bool kana_head = all_of_script(lemma.substr(0, dash), is_katakana);
         if (ascii_tail && kana_head) lemma = lemma.substr(0, dash);
     }
-    std::u32string cps;
-    for (std::size_t i = 0; i < lemma.size();) cps.push_back(next_code_point(lemma, i));
-
+    // One pass decides which rule applies; most lemmas need none and are returned as they are (this runs
+    // for every token of every sheet).
+    std::size_t count = 0, kanji = 0, hira = 0;
+    bool starts_with_kanji = false, katakana = true, invalid = false;
+    char32_t last = 0;
+    for (std::size_t i = 0; i < lemma.size(); ++count) {
+        last = next_code_point(lemma, i);
+        if (count == 0) starts_with_kanji = is_kanji(last);
+        kanji += is_kanji(last);
+        hira += last >= 0x3041 && last <= 0x3096;
+        katakana &= is_katakana(last);
+        invalid |= last == 0xFFFD;
+    }
     // Okurigana: a word that mixes kanji and hiragana and starts with a kanji keeps only its kanji when
     // two or more remain, so 受入れ, 受け入れ and 受け入れる all become 受入.
-    std::size_t kanji = 0, hira = 0;
-    for (char32_t c : cps) kanji += is_kanji(c), hira += (c >= 0x3041 && c <= 0x3096);
-    if (!cps.empty() && is_kanji(cps[0]) && kanji >= 2 && hira > 0 && kanji + hira == cps.size()) {
+    if (starts_with_kanji && kanji >= 2 && hira > 0 && kanji + hira == count) {
         std::string out;
-        for (char32_t c : cps)
-            if (is_kanji(c)) append_utf8(out, c);
+        for (std::size_t i = 0; i < lemma.size();)
+            if (const char32_t c = next_code_point(lemma, i); is_kanji(c)) append_utf8(out, c);
         return out;
     }
-    // Katakana long vowel: コンピューター/コンピュータ, モーター/モータ.
-    if (cps.size() >= 4 && cps.back() == U'ー') {
-        bool kata = true;
-        for (char32_t c : cps) kata &= is_katakana(c);
-        if (kata) cps.pop_back();
-    }
     std::string out;
-    for (char32_t c : cps) append_utf8(out, c);
+    if (invalid)  // bytes that are not UTF-8 become U+FFFD, as everywhere else
+        for (std::size_t i = 0; i < lemma.size();) append_utf8(out, next_code_point(lemma, i));
+    else
+        out.assign(lemma);
+    // Katakana long vowel: コンピューター/コンピュータ, モーター/モータ.
+    if (count >= 4 && last == U'ー' && katakana) out.resize(out.size() - std::string_view("ー").size());
     return out;
 }
 
@@ -177,8 +202,7 @@ struct RawToken {
 };
 
 std::vector<RawToken> tag(MeCab::Tagger* tagger, MeCab::Lattice* lattice, std::string_view text, std::size_t base, bool unidic) {
-    const std::string sentence(text);
-    lattice->set_sentence(sentence.c_str(), sentence.size());
+    lattice->set_sentence(text.data(), text.size());  // MeCab reads `size` bytes; `text` outlives the nodes read here
     if (!tagger->parse(lattice)) throw AnalysisError(std::string("MeCab の解析に失敗しました: ") + lattice->what());
     std::vector<RawToken> out;
     for (const MeCab::Node* node = lattice->bos_node(); node; node = node->next) {
