@@ -4,11 +4,15 @@
 
 namespace yosan {
 
-std::string Sheet::location() const {
+std::string sheet_location(const std::string& file, std::uint32_t first_line, std::uint32_t last_line) {
     return file + ":" + std::to_string(first_line) + "-" + std::to_string(last_line);
 }
 
-std::string Sheet::display_title() const { return title.empty() ? "（題名なし）" : title; }
+std::string display_title(const std::string& title) { return title.empty() ? "（題名なし）" : title; }
+
+std::string Sheet::location() const { return sheet_location(file, first_line, last_line); }
+
+std::string Sheet::display_title() const { return yosan::display_title(title); }
 
 const Section* Sheet::section(const std::string& key) const {
     for (const Section& s : sections)

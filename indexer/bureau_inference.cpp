@@ -7,8 +7,6 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/text.h"
-#include "indexer/scheme.h"
-#include "indexer/sheet_parser.h"
 
 namespace yosan {
 
@@ -53,22 +51,22 @@ std::vector<Assignment> load_assignments(const std::string& path, const BureauDi
     return out;
 }
 
-InferenceReport infer_bureaus(const std::vector<Sheet*>& sheets, const std::vector<Assignment>& assignments) {
+InferenceReport infer_bureaus(const std::vector<SheetRecord*>& sheets, const std::vector<Assignment>& assignments) {
     InferenceReport report;
-    const auto placed = [](const Sheet& s) {
+    const auto placed = [](const SheetRecord& s) {
         return std::any_of(s.bureaus.begin(), s.bureaus.end(), [](const BureauRef& b) { return !b.top.empty(); });
     };
-    std::vector<Sheet*> missing;
-    for (Sheet* s : sheets)
+    std::vector<SheetRecord*> missing;
+    for (SheetRecord* s : sheets)
         if (!placed(*s)) missing.push_back(s);
     report.without_bureau = static_cast<int>(missing.size());
 
     // 1. Assignments, by id (as assigned, or as it will be) or by title.
     std::map<std::string, const Assignment*> by_key;
     for (const Assignment& a : assignments) by_key.emplace(title_key(a.key), &a);
-    for (Sheet* s : missing) {
+    for (SheetRecord* s : missing) {
         const Assignment* a = nullptr;
-        for (const std::string& key : {s->id, base_id(*s), title_key(s->title)})
+        for (const std::string& key : {s->id, s->base, title_key(s->title)})
             if (auto it = by_key.find(key); !key.empty() && it != by_key.end()) {
                 a = it->second;
                 break;
@@ -90,17 +88,17 @@ InferenceReport infer_bureaus(const std::vector<Sheet*>& sheets, const std::vect
     // 2. The same 事業 elsewhere in the run: the same title (another year or kind) first, then the parent
     // sheet of a sub-project, then a sibling sub-project. Only sheets that name their bureau (or were
     // assigned one by a person) are sources, so an inference never feeds another.
-    std::multimap<std::string, const Sheet*> by_title, by_parent;
-    for (const Sheet* s : sheets) {
+    std::multimap<std::string, const SheetRecord*> by_title, by_parent;
+    for (const SheetRecord* s : sheets) {
         if (!placed(*s) || s->bureau_source == "same事業") continue;
         if (!s->title.empty()) by_title.emplace(title_key(s->title), s);
         if (!s->parent.empty()) by_parent.emplace(title_key(s->parent), s);
     }
-    for (Sheet* s : missing) {
+    for (SheetRecord* s : missing) {
         if (placed(*s)) continue;
-        const Sheet* from = nullptr;
+        const SheetRecord* from = nullptr;
         const char* how = "";
-        const auto first = [&](const std::multimap<std::string, const Sheet*>& m, const std::string& key) -> const Sheet* {
+        const auto first = [&](const std::multimap<std::string, const SheetRecord*>& m, const std::string& key) -> const SheetRecord* {
             if (key.empty()) return nullptr;
             auto it = m.find(key);
             return it == m.end() ? nullptr : it->second;
@@ -118,23 +116,24 @@ InferenceReport infer_bureaus(const std::vector<Sheet*>& sheets, const std::vect
         s->bureau_reason = std::string(how) + "「" + what + "」（" + from->location() + "）から";
         ++report.by_same_project;
     }
-    for (Sheet* s : missing) report.still_without += !placed(*s);
+    for (SheetRecord* s : missing) report.still_without += !placed(*s);
     return report;
 }
 
-InferenceReport enrich_run_sheets(const std::vector<Sheet*>& sheets, const Config& config) {
-    // Scheme facets with exact lines: the files are read once more, one at a time, in the order given.
-    std::map<std::string, std::vector<Sheet*>> by_file;
-    for (Sheet* s : sheets) by_file[s->file].push_back(s);
-    for (auto& [file, of_file] : by_file) {
-        // The parser read the file moments ago; a file that vanished since fails the run like any other
-        // unreadable input would.
-        const std::string text = read_sheet_file(file);
-        const SourceLines lines(text);
-        for (Sheet* s : of_file) s->scheme = extract_scheme(*s, &lines);
-    }
+InferenceReport infer_run_bureaus(const std::vector<SheetRecord*>& sheets, const Config& config) {
     const BureauDirectory bureaus = config.bureaus_path.empty() ? BureauDirectory{} : BureauDirectory::load(config.bureaus_path);
     return infer_bureaus(sheets, load_assignments(config.assignments_path, bureaus));
+}
+
+InferenceReport enrich_run_sheets(const std::vector<Sheet*>& sheets, const Config& config) {
+    std::vector<SheetRecord> records;
+    records.reserve(sheets.size());
+    for (const Sheet* s : sheets) records.push_back(SheetRecord::of(*s, s->file));
+    std::vector<SheetRecord*> pointers;
+    for (SheetRecord& r : records) pointers.push_back(&r);
+    const InferenceReport report = infer_run_bureaus(pointers, config);
+    for (std::size_t i = 0; i < sheets.size(); ++i) records[i].apply_to(*sheets[i]);
+    return report;
 }
 
 }  // namespace yosan

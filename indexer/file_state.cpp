@@ -1,6 +1,7 @@
 #include "indexer/file_state.h"
 
 #include <array>
+#include <charconv>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -64,10 +65,17 @@ std::string sha256_hex(std::string_view data) {
     return out;
 }
 
-std::string sheet_hash(const Sheet& sheet) { return sha256_hex(sheet.to_json().dump()).substr(0, 16); }
+std::uint64_t sheet_hash(const Sheet& sheet) { return std::stoull(sha256_hex(sheet.to_json().dump()).substr(0, 16), nullptr, 16); }
 
 std::string FileState::to_json() const {
-    return nlohmann::json{{"path", path}, {"sha256", sha256}, {"size", size}, {"ids", ids}, {"sheets", sheet_hashes}}.dump();
+    std::vector<std::string> hashes;
+    hashes.reserve(sheet_hashes.size());
+    char hex[17];
+    for (std::uint64_t h : sheet_hashes) {
+        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+        hashes.emplace_back(hex);
+    }
+    return nlohmann::json{{"path", path}, {"sha256", sha256}, {"size", size}, {"ids", ids}, {"sheets", hashes}}.dump();
 }
 
 std::optional<FileState> FileState::from_json(std::string_view text) {
@@ -80,7 +88,13 @@ std::optional<FileState> FileState::from_json(std::string_view text) {
         s.sha256 = j.at("sha256").get<std::string>();
         s.size = j.value("size", std::uint64_t{0});
         s.ids = j.at("ids").get<std::vector<std::string>>();
-        if (j.contains("sheets")) s.sheet_hashes = j.at("sheets").get<std::vector<std::string>>();
+        if (j.contains("sheets"))
+            for (const std::string& hex : j.at("sheets").get<std::vector<std::string>>()) {
+                std::uint64_t h = 0;
+                const auto [end, error] = std::from_chars(hex.data(), hex.data() + hex.size(), h, 16);
+                if (error != std::errc{} || end != hex.data() + hex.size() || hex.size() != 16) break;
+                s.sheet_hashes.push_back(h);
+            }
         if (s.sheet_hashes.size() != s.ids.size()) s.sheet_hashes.clear();
         return s;
     } catch (const nlohmann::json::exception&) {
@@ -121,7 +135,7 @@ std::pair<std::string, int> split_id(const std::string& id) {
 
 // Both steps are linear in the number of sheets: 10,000 sheets sharing one title used to cost a scan of
 // every previous id (step 1) and a walk over every taken suffix (step 2) per sheet, 9–35 s to add one.
-void IdAllocator::keep_previous(std::vector<Sheet>& sheets, const std::vector<std::string>& previous) {
+void IdAllocator::keep_previous(std::vector<SheetRecord>& sheets, const std::vector<std::string>& previous) {
     // The free previous ids by base, smallest suffix first (in-file twins keep their order; of equal
     // suffixes the first listed).
     std::map<std::string, std::multimap<int, std::string>> free_previous;
@@ -130,9 +144,9 @@ void IdAllocator::keep_previous(std::vector<Sheet>& sheets, const std::vector<st
             auto [base, n] = split_id(id);
             free_previous[base].emplace(n, id);
         }
-    for (Sheet& s : sheets) {
+    for (SheetRecord& s : sheets) {
         s.id.clear();
-        const auto it = free_previous.find(base_id(s));
+        const auto it = free_previous.find(s.base);
         if (it == free_previous.end()) continue;
         auto& ids = it->second;
         while (!ids.empty() && taken(ids.begin()->second)) ids.erase(ids.begin());
@@ -143,10 +157,10 @@ void IdAllocator::keep_previous(std::vector<Sheet>& sheets, const std::vector<st
     }
 }
 
-void IdAllocator::assign_rest(std::vector<Sheet>& sheets) {
-    for (Sheet& s : sheets) {
+void IdAllocator::assign_rest(std::vector<SheetRecord>& sheets) {
+    for (SheetRecord& s : sheets) {
         if (!s.id.empty()) continue;
-        const std::string base = base_id(s);
+        const std::string& base = s.base;
         // Ids are only ever added to taken_, so every suffix below the one this base last got stays taken.
         int& n = next_suffix_[base];
         for (n = std::max(n, 1);; ++n) {

@@ -16,23 +16,25 @@
 #include <vector>
 
 #include "core/sheet.h"
+#include "indexer/sheet_record.h"
 
 namespace yosan {
 
 // Lower-case hex SHA-256 of `data` (FIPS 180-4). Thread safe.
 std::string sha256_hex(std::string_view data);
-// The hash FileState::sheet_hashes keeps for a sheet.
-std::string sheet_hash(const Sheet& sheet);
+// The hash FileState::sheet_hashes keeps for a sheet: the first 64 bits of the SHA-256 of its JSON.
+std::uint64_t sheet_hash(const Sheet& sheet);
 
 struct FileState {
     std::string path;
     std::string sha256;            // of the raw bytes
     std::uint64_t size = 0;
     std::vector<std::string> ids;  // sheet ids indexed from this file, in source order
-    // For each id, the first 16 hex digits of the SHA-256 of the sheet's stored JSON: a re-parsed file's
-    // unchanged sheets are recognised without reading their documents. Empty in states recovered from an
-    // older index (the JSON is then compared instead).
-    std::vector<std::string> sheet_hashes;
+    // For each id, sheet_hash() of the sheet's stored JSON: a re-parsed file's unchanged sheets are
+    // recognised without reading their documents. Empty in states recovered from an older index (the JSON
+    // is then compared instead). Stored as 16 hex digits; held as numbers, which take a quarter of the
+    // memory of strings that long (a run holds one per sheet of the index).
+    std::vector<std::uint64_t> sheet_hashes;
 
     std::string to_json() const;
     // nullopt for a value that is not a state (never written by us, or from an older format).
@@ -59,9 +61,9 @@ public:
     bool taken(const std::string& id) const { return taken_.count(id) > 0; }
     // Step 1, for every re-parsed file in sorted order: each sheet keeps an id the file had before
     // (`previous`) when it has the same base and is still free; the others are left with an empty id.
-    void keep_previous(std::vector<Sheet>& sheets, const std::vector<std::string>& previous);
+    void keep_previous(std::vector<SheetRecord>& sheets, const std::vector<std::string>& previous);
     // Step 2, for every re-parsed file in sorted order: sheets without an id get the first free one.
-    void assign_rest(std::vector<Sheet>& sheets);
+    void assign_rest(std::vector<SheetRecord>& sheets);
 
 private:
     std::set<std::string> taken_;

@@ -233,6 +233,7 @@ void IndexWriter::open(const std::vector<std::string>& paths) {
         }
         all_.add_database(shards_.back());
     }
+    uncommitted_.assign(shards_.size(), 0);
 }
 
 void IndexWriter::begin() {
@@ -347,7 +348,6 @@ std::map<std::string, std::exception_ptr> IndexWriter::put_files(const std::map<
     std::vector<LexiconChanges> lexicons(n);
     const auto write_shard = [&](std::size_t k) {
         WriteStats mine;
-        std::size_t since_commit = 0;
         for (const auto& [file, sheets] : work[k]) {
             {
                 const std::lock_guard lock(mutex);
@@ -361,9 +361,9 @@ std::map<std::string, std::exception_ptr> IndexWriter::put_files(const std::map<
                 continue;
             }
             // A commit every flush_every documents keeps Xapian's buffered changes, and so the memory, bounded.
-            if ((since_commit += sheets.size()) >= flush_every) {
+            if ((uncommitted_[k] += sheets.size()) >= flush_every) {
                 shards_[k].commit();
-                since_commit = 0;
+                uncommitted_[k] = 0;
             }
             const std::lock_guard lock(mutex);
             written += sheets.size();

@@ -147,10 +147,11 @@ public:
     // this call was written, so a caller passing one file at a time can keep that file's old sheets.
     void put(const std::vector<const Sheet*>& sheets, bool force, const std::function<void(std::size_t)>& progress = {});
     // For a --full run into new databases: writes the sheets of each file (file → sheets), every shard on
-    // its own thread, each shard committing every `flush_every` documents. A file whose documents cannot
-    // all be built is written nowhere (its sheets already written to other shards are deleted again) and
-    // is returned with the error; the others are written. `progress` gets the number written so far (it is
-    // called from the writing threads, one at a time).
+    // its own thread, each shard committing every `flush_every` documents (counted across calls: a run
+    // passes one file at a time). A file whose documents cannot all be built is written nowhere (its
+    // sheets already written to other shards are deleted again) and is returned with the error; the
+    // others are written. `progress` gets the number written so far in this call (it is called from the
+    // writing threads, one at a time).
     std::map<std::string, std::exception_ptr> put_files(const std::map<std::string, std::vector<const Sheet*>>& files,
                                                         unsigned flush_every,
                                                         const std::function<void(std::size_t)>& progress = {});
@@ -208,6 +209,8 @@ private:
     void prune_readings();
 
     std::vector<Xapian::WritableDatabase> shards_;
+    // Documents put_files() wrote to each shard since its last commit, across calls (one file per call).
+    std::vector<std::size_t> uncommitted_;
     Xapian::Database all_;  // shards_ combined, for reads across them
     const DocumentBuilder& builder_;
     WriteStats stats_;

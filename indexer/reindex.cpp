@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 #include <xapian.h>
@@ -27,6 +28,7 @@
 #include "indexer/file_state.h"
 #include "indexer/index_writer.h"
 #include "indexer/sheet_parser.h"
+#include "indexer/sheet_record.h"
 
 namespace yosan {
 
@@ -91,6 +93,26 @@ std::map<std::string, FileState> read_states(const Xapian::Database& db) {
     return states;
 }
 
+// fn(0) … fn(n-1) on up to `threads` threads (thread t takes t, t + threads, …); an exception is
+// rethrown here once every thread is done.
+template <class Fn>
+void for_each_index(std::size_t n, std::size_t threads, const Fn& fn) {
+    std::vector<std::future<void>> workers;
+    for (std::size_t t = 0; t < std::min(threads, n); ++t)
+        workers.push_back(std::async(std::launch::async, [&, t] {
+            for (std::size_t i = t; i < n; i += threads) fn(i);
+        }));
+    for (auto& w : workers) w.wait();
+    for (auto& w : workers) w.get();
+}
+
+// Files are read and parsed on this many threads.
+std::size_t parse_threads() { return std::max(1u, std::min(4u, std::thread::hardware_concurrency())); }
+
+// The second pass parses and writes this many sheets' files at a time (at least one file): about 8 MB
+// of parsed sheets, and few enough batches that the writing threads rarely wait for each other.
+constexpr std::size_t kBatchSheets = 2000;
+
 std::string percent(double share) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f%%", share * 100);
@@ -111,24 +133,25 @@ std::string describe_failure(const std::exception& e, const std::string& file) {
     return file + ": 処理中に内部エラーが起きました（" + e.what() + "）";
 }
 
-// What reading one file gave.
+// What reading one file gave: the records of its sheets, not the sheets (reindex.h, "Two passes").
 struct FileResult {
     enum class Kind { unreadable, unchanged, settling, parsed, failed } kind = Kind::unreadable;
     std::string hash;
     std::uint64_t size = 0;
-    ParseResult parse;
+    std::vector<SheetRecord> records;
+    std::vector<ParseWarning> warnings;
     std::string error;  // for unreadable and failed: "file:line: message"
 };
 
 struct ParsedFile {
-    std::vector<Sheet> sheets;
+    std::vector<SheetRecord> records;  // in source order, as the parser gives the sheets
     FileState state;
 };
 
-std::vector<Sheet*> sheet_pointers(std::map<std::string, ParsedFile>& parsed) {
-    std::vector<Sheet*> out;
+std::vector<SheetRecord*> record_pointers(std::map<std::string, ParsedFile>& parsed) {
+    std::vector<SheetRecord*> out;
     for (auto& [file, pf] : parsed)
-        for (Sheet& s : pf.sheets) out.push_back(&s);
+        for (SheetRecord& r : pf.records) out.push_back(&r);
     return out;
 }
 
@@ -152,7 +175,7 @@ public:
         collect_inputs();
         open_index();
         read_and_parse_files();
-        enrich_run_sheets(sheet_pointers(parsed_), config_);  // scheme facets, bureaus for sheets naming none
+        infer_run_bureaus(record_pointers(parsed_), config_);  // bureaus for sheets naming none
         keep_sheets_that_could_not_be_checked();
         assign_ids();
         plan_deletions();
@@ -243,9 +266,11 @@ private:
                 fr.kind = FileResult::Kind::settling;
                 return fr;
             }
-            fr.parse = parser_.parse(decode_sheet_text(std::move(file.bytes), f), f);
-            fr.kind = fr.parse.sheets.empty() ? FileResult::Kind::failed : FileResult::Kind::parsed;
-            if (fr.parse.sheets.empty()) fr.error = f + ":1: シートが見つかりません";
+            ParseResult parse = parser_.parse(decode_sheet_text(std::move(file.bytes), f), f);
+            fr.records = records_of(parse.sheets, f);  // f: an entry of inputs_.files, which outlives the run
+            fr.warnings = std::move(parse.warnings);
+            fr.kind = fr.records.empty() ? FileResult::Kind::failed : FileResult::Kind::parsed;
+            if (fr.records.empty()) fr.error = f + ":1: シートが見つかりません";
         } catch (const std::exception& e) {
             fr.kind = fr.hash.empty() ? FileResult::Kind::unreadable : FileResult::Kind::failed;
             fr.error = describe_failure(e, f);
@@ -258,18 +283,12 @@ private:
     // thread, so warnings, ids and progress come out exactly as in a sequential run.
     void read_and_parse_files() {
         const std::vector<std::string>& files = inputs_.files;
-        const std::size_t threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-        const std::size_t chunk = threads * 4;
+        const std::size_t chunk = parse_threads() * 4;
         for (std::size_t first = 0; first < files.size(); first += chunk) {
             progress("読込", first, files.size());
             const std::size_t last = std::min(files.size(), first + chunk);
             std::vector<FileResult> results(last - first);
-            std::vector<std::future<void>> workers;
-            for (std::size_t t = 0; t < threads; ++t)
-                workers.push_back(std::async(std::launch::async, [&, t] {
-                    for (std::size_t i = first + t; i < last; i += threads) results[i - first] = examine(files[i]);
-                }));
-            for (auto& w : workers) w.get();
+            for_each_index(last - first, parse_threads(), [&](std::size_t i) { results[i] = examine(files[first + i]); });
             for (std::size_t i = first; i < last; ++i) merge_result(files[i], results[i - first]);
         }
         progress("読込", files.size(), files.size());
@@ -305,16 +324,16 @@ private:
             }
             case FileResult::Kind::failed:
             case FileResult::Kind::parsed: {
-                for (const ParseWarning& w : fr.parse.warnings) warn(w.describe(), w.skipped);  // a notice is not a partial run
+                for (const ParseWarning& w : fr.warnings) warn(w.describe(), w.skipped);  // a notice is not a partial run
                 if (fr.kind == FileResult::Kind::failed) {
                     warn(fr.error + "（索引の内容はそのまま残します）");
                     report_.failed_files.push_back(f);
                     kept_.insert(f);
                     break;
                 }
-                report_.sheets += static_cast<int>(fr.parse.sheets.size());
+                report_.sheets += static_cast<int>(fr.records.size());
                 ParsedFile& pf = parsed_[f];
-                pf.sheets = std::move(fr.parse.sheets);
+                pf.records = std::move(fr.records);
                 pf.state.path = f;
                 pf.state.sha256 = fr.hash;
                 pf.state.size = fr.size;
@@ -356,28 +375,15 @@ private:
         static const std::vector<std::string> kNone;
         for (auto& [f, pf] : parsed_) {
             auto s = states_.find(f);
-            ids.keep_previous(pf.sheets, s != states_.end() ? s->second.ids : kNone);
+            ids.keep_previous(pf.records, s != states_.end() ? s->second.ids : kNone);
         }
+        owner_.reserve(static_cast<std::size_t>(report_.sheets));
         for (auto& [f, pf] : parsed_) {
-            ids.assign_rest(pf.sheets);
-            // The per-sheet check: a sheet whose id and JSON hash are what this file had is left alone.
-            std::map<std::string, std::string> old_hash;
-            if (auto st = states_.find(f); st != states_.end())
-                for (std::size_t i = 0; i < st->second.sheet_hashes.size(); ++i) old_hash[st->second.ids[i]] = st->second.sheet_hashes[i];
-            std::vector<const Sheet*>& put = to_put_[f];
-            for (const Sheet& s : pf.sheets) {
-                const std::string h = sheet_hash(s);
-                pf.state.ids.push_back(s.id);
-                pf.state.sheet_hashes.push_back(h);
-                owner_[s.id] = f;
-                if (!force_) {
-                    const auto o = old_hash.find(s.id);
-                    if (o != old_hash.end() && o->second == h) {
-                        ++report_.unchanged;
-                        continue;
-                    }
-                }
-                put.push_back(&s);
+            ids.assign_rest(pf.records);
+            const auto file = static_cast<std::uint32_t>(std::lower_bound(inputs_.files.begin(), inputs_.files.end(), f) - inputs_.files.begin());
+            for (const SheetRecord& r : pf.records) {
+                pf.state.ids.push_back(r.id);
+                owner_[r.id] = file;
             }
         }
     }
@@ -401,7 +407,7 @@ private:
         for (const auto& [f, pf] : parsed_) {
             const auto st = states_.find(f);
             if (st == states_.end()) continue;
-            const std::size_t had = st->second.ids.size(), has = pf.sheets.size();
+            const std::size_t had = st->second.ids.size(), has = pf.records.size();
             if (has >= had || had - has < 5 || (had - has) * 5 < had) continue;
             warn(f + ": シートが " + std::to_string(had) + " 件から " + std::to_string(has) +
                  " 件に減りました。ファイルが途中で切れていないか確認してください");
@@ -436,30 +442,55 @@ private:
         }
         if (!opt_.full) writer_->begin();
         std::size_t total = 0, done = 0;
-        for (const auto& [f, sheets] : to_put_) total += sheets.size();
-        if (opt_.full) {
-            // Every database on its own thread; a file that cannot be built is written nowhere and keeps
-            // its old sheets (copied below), as in an incremental run.
-            const auto failed = writer_->put_files(to_put_, config_.flush_documents, [&](std::size_t n) { progress("索引", n, total); });
-            for (const auto& [f, error] : failed) {
+        std::vector<std::string> files;
+        for (const auto& [f, pf] : parsed_) {
+            total += pf.records.size();
+            files.push_back(f);
+        }
+        // The second pass, a batch of files at a time: their sheets are parsed again (on several threads),
+        // checked and written, and freed before the next batch. A file that cannot be parsed again or
+        // built keeps its old sheets and state, and the rest of the run goes on.
+        for (std::size_t first = 0, last = 0; first < files.size(); first = last) {
+            std::size_t sheets_in_batch = 0;
+            std::vector<ParsedFile*> batch;
+            for (last = first; last < files.size() && (batch.empty() || sheets_in_batch < kBatchSheets); ++last) {
+                batch.push_back(&parsed_.at(files[last]));
+                sheets_in_batch += batch.back()->records.size();
+            }
+            std::vector<std::vector<Sheet>> sheets(batch.size());
+            std::vector<std::exception_ptr> errors(batch.size());
+            for_each_index(batch.size(), parse_threads(), [&](std::size_t i) {
                 try {
-                    std::rethrow_exception(error);
-                } catch (const std::exception& e) {
-                    keep_file_that_failed_to_build(f, e);
+                    sheets[i] = sheets_of(files[first + i], *batch[i]);
+                } catch (const std::exception&) {
+                    errors[i] = std::current_exception();
+                }
+            });
+            std::map<std::string, std::vector<const Sheet*>> put;
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                const std::string& f = files[first + i];
+                if (errors[i]) keep_file_that_failed_to_build(f, errors[i]);
+                else put[f] = sheets_to_write(f, *batch[i], sheets[i]);
+            }
+            const std::size_t before = done;
+            const auto progressed = [&](std::size_t n) { progress("索引", done + n, total); };
+            if (opt_.full) {
+                // Every database on its own thread; a file that cannot be built is written nowhere.
+                const auto failed = writer_->put_files(put, config_.flush_documents, progressed);
+                for (const auto& [f, error] : failed) keep_file_that_failed_to_build(f, error);
+                for (const auto& [f, of_file] : put)
+                    if (!failed.count(f)) count_against_the_live_index(of_file);
+            } else {
+                for (const auto& [f, of_file] : put) {
+                    try {
+                        writer_->put(of_file, force_, progressed);
+                    } catch (const std::exception&) {
+                        keep_file_that_failed_to_build(f, std::current_exception());
+                    }
+                    done += of_file.size();
                 }
             }
-            for (const auto& [f, sheets] : to_put_)
-                if (!failed.count(f)) count_against_the_live_index(sheets);
-        } else {
-            for (const auto& [f, sheets] : to_put_) {
-                try {
-                    writer_->put(sheets, force_, [&](std::size_t n) { progress("索引", done + n, total); });
-                } catch (const std::exception& e) {
-                    keep_file_that_failed_to_build(f, e);
-                    continue;
-                }
-                done += sheets.size();
-            }
+            done = before + sheets_in_batch;
         }
         if (opt_.full) {
             // Files that kept their sheets: copy their documents over.
@@ -485,11 +516,53 @@ private:
         report_.documents = writer_->size();
     }
 
-    void keep_file_that_failed_to_build(const std::string& f, const std::exception& e) {
-        warn(describe_failure(e, f) + "（索引の内容はそのまま残します）");
+    // The second pass (reindex.h, "Two passes"): the sheets of a file parsed again from its bytes, with
+    // the run's decisions (ids, inferred bureaus) from its records. Bytes that changed since the first
+    // pass fail the file: it keeps its sheets, and the next run reads it again.
+    std::vector<Sheet> sheets_of(const std::string& f, const ParsedFile& pf) const {
+        RegularFile file = read_regular_file(f);
+        if (sha256_hex(file.bytes) != pf.state.sha256)
+            throw InputError("この実行の途中でファイルが書き換えられました（次の実行で読み直します）", f);
+        std::vector<Sheet> sheets = parser_.parse(decode_sheet_text(std::move(file.bytes), f), f).sheets;
+        if (sheets.size() != pf.records.size())  // the parser is deterministic: a bug if ever seen
+            throw std::logic_error("the second parse gave " + std::to_string(sheets.size()) + " sheets, the first " +
+                                   std::to_string(pf.records.size()));
+        for (std::size_t i = 0; i < sheets.size(); ++i) pf.records[i].apply_to(sheets[i]);
+        return sheets;
+    }
+
+    // The per-sheet check: a sheet whose id and JSON hash are what this file had is left alone. Records
+    // each sheet's hash in the file's new state.
+    std::vector<const Sheet*> sheets_to_write(const std::string& f, ParsedFile& pf, const std::vector<Sheet>& sheets) {
+        std::map<std::string, std::uint64_t> old_hash;
+        if (auto st = states_.find(f); st != states_.end())
+            for (std::size_t i = 0; i < st->second.sheet_hashes.size(); ++i) old_hash[st->second.ids[i]] = st->second.sheet_hashes[i];
+        std::vector<const Sheet*> put;
+        pf.state.sheet_hashes.clear();
+        for (const Sheet& s : sheets) {
+            const std::uint64_t h = sheet_hash(s);
+            pf.state.sheet_hashes.push_back(h);
+            if (!force_) {
+                const auto o = old_hash.find(s.id);
+                if (o != old_hash.end() && o->second == h) {
+                    ++report_.unchanged;
+                    continue;
+                }
+            }
+            put.push_back(&s);
+        }
+        return put;
+    }
+
+    void keep_file_that_failed_to_build(const std::string& f, const std::exception_ptr& error) {
+        try {
+            std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+            warn(describe_failure(e, f) + "（索引の内容はそのまま残します）");
+        }
         report_.failed_files.push_back(f);
         auto pf = parsed_.find(f);
-        report_.sheets -= static_cast<int>(pf->second.sheets.size());
+        report_.sheets -= static_cast<int>(pf->second.records.size());
         --report_.files_parsed;
         parsed_.erase(pf);
         kept_.insert(f);
@@ -498,7 +571,7 @@ private:
         if (st == states_.end()) return;
         FileState keep = st->second;
         keep.sheet_hashes.clear();
-        std::erase_if(keep.ids, [&](const std::string& id) { return owner_.count(id) && owner_.at(id) != f; });
+        std::erase_if(keep.ids, [&](const std::string& id) { return owner_.count(id) && inputs_.files[owner_.at(id)] != f; });
         for (const std::string& id : keep.ids) kept_ids_.insert(id);
         st->second = keep;
         if (!opt_.full) writer_->set_file_state(keep);
@@ -506,7 +579,7 @@ private:
 
     void copy_kept_file(const FileState& state) {
         for (const std::string& id : state.ids)
-            if (const auto o = owner_.find(id); o == owner_.end() || !parsed_.count(o->second)) writer_->copy_from(*live_, id);
+            if (const auto o = owner_.find(id); o == owner_.end() || !parsed_.count(inputs_.files[o->second])) writer_->copy_from(*live_, id);
         writer_->set_file_state(state);
     }
 
@@ -564,8 +637,9 @@ private:
 
     std::map<std::string, ParsedFile> parsed_;          // re-parsed files
     std::set<std::string> kept_;                        // files whose sheets stay as they are
-    std::map<std::string, std::vector<const Sheet*>> to_put_;  // per file: sheets to (re)build
-    std::map<std::string, std::string> owner_;          // id → the re-parsed file whose sheet has it now
+    // id → the re-parsed file whose sheet has it now (its index in inputs_.files): one entry per sheet of the
+    // run, so a number rather than a copy of the path.
+    std::unordered_map<std::string, std::uint32_t> owner_;
     std::set<std::string> kept_ids_;                    // ids of files that failed while being built
     std::vector<std::string> gone_files_, deletions_;
 };

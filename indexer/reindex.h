@@ -11,6 +11,13 @@
 // Full (`--full`): every file is parsed into a new generation database, which then replaces the live one
 // atomically (index_writer.h, "Index layout").
 //
+// Two passes: the first reads and parses every changed file (on several threads) and keeps of each sheet
+// only a SheetRecord (indexer/sheet_record.h): what the run-level steps need, ids and bureau inference
+// across files. The second parses each file again, one at a time, gives its sheets the run's decisions
+// from the records, and writes them; a file whose bytes changed in between fails (below). So the
+// indexer holds the sheets of one file at a time, and its memory grows with the largest file, not with
+// the corpus (at 105,000 sheets, holding every parsed sheet took 430 MB; parsing costs about 4% of a run).
+//
 // Both: a file that cannot be read, parsed or built keeps the sheets (and state) it had and is reported
 // (any error while handling one file fails that file, never the run); so do the files under a folder that
 // cannot be listed or a given path that is missing (a mount that is down): sheets are never deleted for

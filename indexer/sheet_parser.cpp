@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/text.h"
+#include "indexer/scheme.h"
 
 namespace yosan {
 
@@ -739,7 +740,11 @@ private:
 }  // namespace
 
 ParseResult SheetParser::parse(std::string_view text, const std::string& file) const {
-    return FileParse(bureaus_, text, file).run();
+    ParseResult result = FileParse(bureaus_, text, file).run();
+    // The scheme facets cite exact file lines, which only the text itself gives (indexer/scheme.h).
+    const SourceLines lines(text);
+    for (Sheet& s : result.sheets) s.scheme = extract_scheme(s, &lines);
+    return result;
 }
 
 // ---------------------------------------------------------------------------------------------------

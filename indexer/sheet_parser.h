@@ -51,7 +51,7 @@ class SheetParser {
 public:
     explicit SheetParser(const BureauDirectory& bureaus) : bureaus_(bureaus) {}
     // `file` is used for the source location and in warnings. Ids are assigned per file here and made
-    // unique across files by assign_ids().
+    // unique across files by assign_ids(). The sheets come with their scheme facets (indexer/scheme.h).
     ParseResult parse(std::string_view text, const std::string& file) const;
 
 private:

@@ -1,0 +1,29 @@
+#include "indexer/sheet_record.h"
+
+#include "indexer/sheet_parser.h"
+
+namespace yosan {
+
+SheetRecord SheetRecord::of(const Sheet& s, std::string_view file) {
+    return {s.id, base_id(s), s.title, s.parent, s.year, s.kind, s.bureaus, s.bureau_source, s.bureau_reason,
+            file, s.first_line, s.last_line};
+}
+
+void SheetRecord::apply_to(Sheet& s) const {
+    s.id = id;
+    s.bureaus = bureaus;
+    s.bureau_source = bureau_source;
+    s.bureau_reason = bureau_reason;
+}
+
+std::string SheetRecord::location() const { return sheet_location(std::string(file), first_line, last_line); }
+std::string SheetRecord::display_title() const { return yosan::display_title(title); }
+
+std::vector<SheetRecord> records_of(const std::vector<Sheet>& sheets, std::string_view file) {
+    std::vector<SheetRecord> out;
+    out.reserve(sheets.size());
+    for (const Sheet& s : sheets) out.push_back(SheetRecord::of(s, file));
+    return out;
+}
+
+}  // namespace yosan
