@@ -54,7 +54,7 @@ std::vector<Assignment> load_assignments(const std::string& path, const BureauDi
 InferenceReport infer_bureaus(const std::vector<SheetRecord*>& sheets, const std::vector<Assignment>& assignments) {
     InferenceReport report;
     const auto placed = [](const SheetRecord& s) {
-        return std::any_of(s.bureaus.begin(), s.bureaus.end(), [](const BureauRef& b) { return !b.top.empty(); });
+        return std::any_of(s.bureaus->begin(), s.bureaus->end(), [](const BureauRef& b) { return !b.top.empty(); });
     };
     std::vector<SheetRecord*> missing;
     for (SheetRecord* s : sheets)
@@ -76,10 +76,10 @@ InferenceReport infer_bureaus(const std::vector<SheetRecord*>& sheets, const std
         ref.top = a->bureau;
         if (!a->division.empty()) ref.divisions.push_back(a->division);
         // Divisions the sheet named without a top unit stay, under the assigned bureau.
-        for (const BureauRef& b : s->bureaus)
+        for (const BureauRef& b : *s->bureaus)
             for (const std::string& d : b.divisions)
                 if (std::find(ref.divisions.begin(), ref.divisions.end(), d) == ref.divisions.end()) ref.divisions.push_back(d);
-        s->bureaus = {ref};
+        s->bureaus = std::make_shared<const std::vector<BureauRef>>(std::vector<BureauRef>{ref});
         s->bureau_source = "assignment";
         s->bureau_reason = a->reason;
         ++report.by_assignment;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +24,9 @@ struct SheetRecord {
     std::string title, parent;
     std::optional<int> year;
     std::optional<std::string> kind;
-    std::vector<BureauRef> bureaus;
+    // Never null. Shared by the records of a file that name the same bureaus (records_of()): most of a
+    // file's sheets name one of a few, and a list of its own took a third of a record's memory.
+    std::shared_ptr<const std::vector<BureauRef>> bureaus;
     std::string bureau_source, bureau_reason;  // Sheet's, as bureau inference sets them
     std::string_view file;  // the path, held by whoever holds the run's list of files (not copied per sheet)
     std::uint32_t first_line = 0, last_line = 0;
