@@ -83,7 +83,7 @@ const std::string& corpus_index() {
         Config c = test_config(p);
         DocumentBuilder builder(analyzer(), c);
         IndexWriter w(p, builder);
-        // As yosan-index does: scheme facets and bureau inference over the sheets of the run.
+        // As yosan-index does: bureau inference over the sheets of the run (the parser gave the scheme facets).
         std::vector<Sheet> sheets = corpus_sheets();
         std::vector<Sheet*> ptrs;
         for (Sheet& s : sheets) ptrs.push_back(&s);
