@@ -148,7 +148,7 @@ public:
     void put(const std::vector<const Sheet*>& sheets, bool force, const std::function<void(std::size_t)>& progress = {});
     // For a --full run into new databases: writes the sheets of each file (file → sheets), every shard on
     // its own thread, each shard committing every `flush_every` documents (counted across calls: a run
-    // passes one file at a time). A file whose documents cannot all be built is written nowhere (its
+    // passes a batch of files at a time). A file whose documents cannot all be built is written nowhere (its
     // sheets already written to other shards are deleted again) and is returned with the error; the
     // others are written. `progress` gets the number written so far in this call (it is called from the
     // writing threads, one at a time).

@@ -432,8 +432,8 @@ private:
         return true;
     }
 
-    // Builds and writes each file's sheets, one file at a time: a file whose documents cannot be built
-    // (the per-file try) keeps its old sheets and state, and the rest of the run goes on.
+    // Builds and writes the files' sheets (the second pass): a file whose sheets cannot be parsed again
+    // or built (the per-file try) keeps its old sheets and state, and the rest of the run goes on.
     void write_changes() {
         const bool nothing_to_do = !opt_.full && !force_ && parsed_.empty() && gone_files_.empty();
         if (nothing_to_do) {
@@ -458,10 +458,12 @@ private:
                 sheets_in_batch += batch.back()->records.size();
             }
             std::vector<std::vector<Sheet>> sheets(batch.size());
+            std::vector<std::vector<std::uint64_t>> hashes(batch.size());
             std::vector<std::exception_ptr> errors(batch.size());
             for_each_index(batch.size(), parse_threads(), [&](std::size_t i) {
                 try {
                     sheets[i] = sheets_of(files[first + i], *batch[i]);
+                    for (const Sheet& s : sheets[i]) hashes[i].push_back(sheet_hash(s));
                 } catch (const std::exception&) {
                     errors[i] = std::current_exception();
                 }
@@ -470,7 +472,7 @@ private:
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 const std::string& f = files[first + i];
                 if (errors[i]) keep_file_that_failed_to_build(f, errors[i]);
-                else put[f] = sheets_to_write(f, *batch[i], sheets[i]);
+                else put[f] = sheets_to_write(f, *batch[i], sheets[i], std::move(hashes[i]));
             }
             const std::size_t before = done;
             const auto progressed = [&](std::size_t n) { progress("索引", done + n, total); };
@@ -492,6 +494,7 @@ private:
             }
             done = before + sheets_in_batch;
         }
+        settle_failed_files();
         if (opt_.full) {
             // Files that kept their sheets: copy their documents over.
             for (const std::string& f : kept_)
@@ -531,26 +534,25 @@ private:
         return sheets;
     }
 
-    // The per-sheet check: a sheet whose id and JSON hash are what this file had is left alone. Records
-    // each sheet's hash in the file's new state.
-    std::vector<const Sheet*> sheets_to_write(const std::string& f, ParsedFile& pf, const std::vector<Sheet>& sheets) {
+    // The per-sheet check: a sheet whose id and hash (sheet_hash(), one per sheet) are what this file
+    // had is left alone. The hashes go into the file's new state.
+    std::vector<const Sheet*> sheets_to_write(const std::string& f, ParsedFile& pf, const std::vector<Sheet>& sheets,
+                                              std::vector<std::uint64_t> hashes) {
         std::map<std::string, std::uint64_t> old_hash;
         if (auto st = states_.find(f); st != states_.end())
             for (std::size_t i = 0; i < st->second.sheet_hashes.size(); ++i) old_hash[st->second.ids[i]] = st->second.sheet_hashes[i];
         std::vector<const Sheet*> put;
-        pf.state.sheet_hashes.clear();
-        for (const Sheet& s : sheets) {
-            const std::uint64_t h = sheet_hash(s);
-            pf.state.sheet_hashes.push_back(h);
+        for (std::size_t i = 0; i < sheets.size(); ++i) {
             if (!force_) {
-                const auto o = old_hash.find(s.id);
-                if (o != old_hash.end() && o->second == h) {
+                const auto o = old_hash.find(sheets[i].id);
+                if (o != old_hash.end() && o->second == hashes[i]) {
                     ++report_.unchanged;
                     continue;
                 }
             }
-            put.push_back(&s);
+            put.push_back(&sheets[i]);
         }
+        pf.state.sheet_hashes = std::move(hashes);
         return put;
     }
 
@@ -566,15 +568,36 @@ private:
         --report_.files_parsed;
         parsed_.erase(pf);
         kept_.insert(f);
-        // Its old sheets stay, but not an id another file's sheet took over in this run.
-        const auto st = states_.find(f);
-        if (st == states_.end()) return;
-        FileState keep = st->second;
-        keep.sheet_hashes.clear();
-        std::erase_if(keep.ids, [&](const std::string& id) { return owner_.count(id) && inputs_.files[owner_.at(id)] != f; });
-        for (const std::string& id : keep.ids) kept_ids_.insert(id);
-        st->second = keep;
-        if (!opt_.full) writer_->set_file_state(keep);
+        failed_.push_back(f);  // its old sheets stay: settle_failed_files()
+    }
+
+    // The files that failed keep their old sheets, but not an id that a sheet of a file written in this
+    // run took over. Settled once every file is done, so that an id taken over by a file that failed as
+    // well stays with its old file. An id that a failed file's sheet had taken over from a file that was
+    // read (changed, or gone) is held by no one now: its old document goes, as that file's others do.
+    void settle_failed_files() {
+        const auto written = [&](const std::string& id) {
+            const auto o = owner_.find(id);
+            return o != owner_.end() && parsed_.count(inputs_.files[o->second]) > 0;
+        };
+        for (const std::string& f : failed_) {
+            const auto st = states_.find(f);
+            if (st == states_.end()) continue;
+            FileState keep = st->second;
+            keep.sheet_hashes.clear();
+            std::erase_if(keep.ids, written);
+            // A state without all of the file's sheets must not match the file's bytes, whatever they are
+            // next time: the next run reads it again.
+            if (keep.ids.size() != st->second.ids.size()) keep.sha256.clear();
+            for (const std::string& id : keep.ids) kept_ids_.insert(id);
+            st->second = keep;
+            if (!opt_.full) writer_->set_file_state(keep);
+        }
+        if (failed_.empty()) return;
+        for (const auto& [id, file] : owner_)
+            if (!written(id) && !kept_ids_.count(id) && old_db().term_exists(terms::boolean(schema::kId, id))) deletions_.push_back(id);
+        std::sort(deletions_.begin(), deletions_.end());
+        deletions_.erase(std::unique(deletions_.begin(), deletions_.end()), deletions_.end());
     }
 
     void copy_kept_file(const FileState& state) {
@@ -640,7 +663,8 @@ private:
     // id → the re-parsed file whose sheet has it now (its index in inputs_.files): one entry per sheet of the
     // run, so a number rather than a copy of the path.
     std::unordered_map<std::string, std::uint32_t> owner_;
-    std::set<std::string> kept_ids_;                    // ids of files that failed while being built
+    std::vector<std::string> failed_;                   // re-parsed files that failed while being written
+    std::set<std::string> kept_ids_;                    // ids the files in failed_ keep
     std::vector<std::string> gone_files_, deletions_;
 };
 

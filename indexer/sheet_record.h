@@ -3,8 +3,7 @@
 //
 // A run holds one record per sheet of the run, not the sheet: the sheets of a file are parsed again from
 // the file's bytes when the file is written (indexer/reindex.h, "Two passes"), and the records carry the
-// run's decisions over to them. So the indexer's memory grows with the largest file, not with the corpus
-// (a parsed sheet takes about 4 KB, its record a tenth of that).
+// run's decisions over to them. A parsed sheet takes about 4 KB, its record about 500 bytes.
 #pragma once
 
 #include <cstdint>

@@ -343,7 +343,7 @@ TEST_CASE("a file cut short is warned about, and a file still being written wait
     }
 }
 
-TEST_CASE("ids for 10,000 sheets sharing one title are allocated in linear time", "[hostile][index]") {
+TEST_CASE("ids for 10,000 sheets sharing one title: each keeps its own, one more gets the next", "[hostile][index]") {
     Sheet s;
     s.title = "同じ題名の事業";
     s.year = 2025;

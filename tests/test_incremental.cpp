@@ -102,6 +102,15 @@ struct Corpus {
         for (auto it = d.metadata_keys_begin(prefix); it != d.metadata_keys_end(prefix); ++it) out.insert(*it);
         return out;
     }
+    // How many sheet ids the file states list, over all files.
+    std::size_t ids_in_states() const {
+        std::size_t n = 0;
+        Xapian::Database d = db();
+        const std::string prefix(FileState::kKeyPrefix);
+        for (auto it = d.metadata_keys_begin(prefix); it != d.metadata_keys_end(prefix); ++it)
+            if (const auto state = FileState::from_json(d.get_metadata(*it))) n += state->ids.size();
+        return n;
+    }
     // How many stored sheets contain `text` in their JSON.
     std::size_t stored_with(const std::string& text) const {
         std::size_t n = 0;
@@ -399,6 +408,47 @@ TEST_CASE("a file rewritten between the two passes of a run keeps its sheets unt
     CHECK(next.files_parsed == 1);
     CHECK(c.stored_with("第三の追記") == 1);
     CHECK(c.count_in("part4.txt") == in_part4);
+}
+
+TEST_CASE("a sheet that moved into a file that fails is held by no file, and comes back with that file", "[index]") {
+    // part4.txt takes over the id of a sheet that moved there from part1.txt, then fails (rewritten between
+    // the passes). The sheet's old document came from part1.txt, which was read and no longer has it: it
+    // goes, and no document is left that no file state lists (an incremental and a --full run agree).
+    const bool full = GENERATE(false, true);
+    Corpus c;
+    c.run();
+    const std::size_t total = c.db().get_doccount();
+    const std::size_t in_part1 = c.count_in("part1.txt"), in_part4 = c.count_in("part4.txt");
+    REQUIRE(c.ids_in_states() == total);
+
+    // The first sheet of part1.txt, its lines up to the second sheet's, moves to the end of part4.txt.
+    const auto& sheets = test::corpus_sheets();
+    const std::size_t k = sheets.size() * 1 / 6;  // split_corpus(6): part1.txt starts at this sheet
+    const std::string part1 = c.read("part1.txt");
+    std::size_t cut = 0;
+    for (std::uint32_t n = sheets[k].first_line; n < sheets[k + 1].first_line; ++n) cut = part1.find('\n', cut) + 1;
+    const std::string part4 = c.read("part4.txt") + part1.substr(0, cut);
+    c.write("part1.txt", part1.substr(cut));
+    c.write("part4.txt", part4);
+    bool rewritten = false;
+    const ReindexReport r = c.run(full, false, [&](const char* phase, std::size_t done, std::size_t total_files) {
+        if (std::string_view(phase) == "読込" && done == total_files && !rewritten) {
+            c.write("part4.txt", replace_first(part4, "。", "追記。"));
+            rewritten = true;
+        }
+    });
+    REQUIRE(r.failed_files.size() == 1);
+    CHECK(fs::path(r.failed_files[0]).filename() == "part4.txt");
+    CHECK(c.count_in("part1.txt") == in_part1 - 1);
+    CHECK(c.count_in("part4.txt") == in_part4);
+    CHECK(c.db().get_doccount() == total - 1);
+    CHECK(c.ids_in_states() == total - 1);
+
+    const ReindexReport next = c.run();
+    CHECK(next.failed_files.empty());
+    CHECK(c.count_in("part4.txt") == in_part4 + 1);
+    CHECK(c.db().get_doccount() == total);
+    CHECK(c.ids_in_states() == total);
 }
 
 TEST_CASE("the mass-delete guard refuses to empty the index", "[index]") {
