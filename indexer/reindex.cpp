@@ -447,9 +447,8 @@ private:
             total += pf.records.size();
             files.push_back(f);
         }
-        // The second pass, a batch of files at a time: their sheets are parsed again (on several threads),
-        // checked and written, and freed before the next batch. A file that cannot be parsed again or
-        // built keeps its old sheets and state, and the rest of the run goes on.
+        // A batch of files at a time: their sheets are parsed again (on several threads), checked, written,
+        // and freed before the next batch.
         for (std::size_t first = 0, last = 0; first < files.size(); first = last) {
             std::size_t sheets_in_batch = 0;
             std::vector<ParsedFile*> batch;
@@ -576,10 +575,7 @@ private:
     // well stays with its old file. An id that a failed file's sheet had taken over from a file that was
     // read (changed, or gone) is held by no one now: its old document goes, as that file's others do.
     void settle_failed_files() {
-        const auto written = [&](const std::string& id) {
-            const auto o = owner_.find(id);
-            return o != owner_.end() && parsed_.count(inputs_.files[o->second]) > 0;
-        };
+        const auto written = [&](const std::string& id) { return held_by_a_written_file(id); };
         for (const std::string& f : failed_) {
             const auto st = states_.find(f);
             if (st == states_.end()) continue;
@@ -595,14 +591,19 @@ private:
         }
         if (failed_.empty()) return;
         for (const auto& [id, file] : owner_)
-            if (!written(id) && !kept_ids_.count(id) && old_db().term_exists(terms::boolean(schema::kId, id))) deletions_.push_back(id);
-        std::sort(deletions_.begin(), deletions_.end());
-        deletions_.erase(std::unique(deletions_.begin(), deletions_.end()), deletions_.end());
+            if (!written(id) && !kept_ids_.count(id) && old_db().term_exists(terms::boolean(schema::kId, id)))
+                deletions_.push_back(id);  // not there yet: plan_deletions() left out every id in owner_
+    }
+
+    // True when a sheet of a re-parsed file that is being written (not one that failed) has this id now.
+    bool held_by_a_written_file(const std::string& id) const {
+        const auto o = owner_.find(id);
+        return o != owner_.end() && parsed_.count(inputs_.files[o->second]) > 0;
     }
 
     void copy_kept_file(const FileState& state) {
         for (const std::string& id : state.ids)
-            if (const auto o = owner_.find(id); o == owner_.end() || !parsed_.count(inputs_.files[o->second])) writer_->copy_from(*live_, id);
+            if (!held_by_a_written_file(id)) writer_->copy_from(*live_, id);
         writer_->set_file_state(state);
     }
 
