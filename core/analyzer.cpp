@@ -10,17 +10,12 @@
 
 namespace yosan {
 
-Analyzer::Session::Session(const Analyzer& analyzer, MeCab::Model& model)
-    : analyzer_(analyzer), tagger_(model.createTagger()), lattice_(model.createLattice()) {
+Analyzer::Session::Session(const Analyzer& analyzer)
+    : analyzer_(analyzer), tagger_(analyzer.model_->createTagger()), lattice_(analyzer.model_->createLattice()) {
     if (!tagger_ || !lattice_) throw AnalysisError("MeCab のタガーを作成できません");
 }
 
 Analyzer::Session::~Session() = default;
-
-Analyzer::Session& Analyzer::Session::base() {
-    if (!base_) base_.reset(new Session(analyzer_, *analyzer_.base_model_));  // the constructor is private
-    return *base_;
-}
 
 
 DictionaryKind parse_dictionary_kind(const std::string& name) {
@@ -154,8 +149,7 @@ Analyzer::Analyzer(AnalyzerOptions options) : options_(std::move(options)) {
     std::string args = "-d " + options_.dictionary_path;
     if (!options_.user_dictionary.empty()) args += " -u " + options_.user_dictionary;
     model_.reset(MeCab::createModel(args.c_str()));
-    if (!options_.user_dictionary.empty()) base_model_.reset(MeCab::createModel(("-d " + options_.dictionary_path).c_str()));
-    if (!model_ || (!options_.user_dictionary.empty() && !base_model_)) {
+    if (!model_) {
         throw AnalysisError(std::string("MeCab を初期化できません: ") + MeCab::getLastError(),
                             options_.dictionary_path);
     }
@@ -192,8 +186,7 @@ std::vector<Token> Analyzer::analyze(Session& session, std::string_view text, st
 
 namespace {
 
-// The tokens MeCab finds in `text` (a normalised line, or part of one starting at `base`), with offsets
-// still in the normalised text.
+// The tokens MeCab finds in `text` (a normalised line, or a user word), with offsets in `text`.
 struct RawToken {
     std::size_t nbegin, nend;
     Token token;
@@ -201,14 +194,14 @@ struct RawToken {
     bool user_katakana_pieces;  // … marked "pieces": its katakana pieces are searchable words too
 };
 
-std::vector<RawToken> tag(MeCab::Tagger* tagger, MeCab::Lattice* lattice, std::string_view text, std::size_t base, bool unidic) {
+std::vector<RawToken> tag(MeCab::Tagger* tagger, MeCab::Lattice* lattice, std::string_view text, bool unidic) {
     lattice->set_sentence(text.data(), text.size());  // MeCab reads `size` bytes; `text` outlives the nodes read here
     if (!tagger->parse(lattice)) throw AnalysisError(std::string("MeCab の解析に失敗しました: ") + lattice->what());
     std::vector<RawToken> out;
     for (const MeCab::Node* node = lattice->bos_node(); node; node = node->next) {
         if (node->stat == MECAB_BOS_NODE || node->stat == MECAB_EOS_NODE || node->length == 0) continue;
         RawToken r;
-        r.nbegin = base + static_cast<std::size_t>(node->surface - lattice->sentence());
+        r.nbegin = static_cast<std::size_t>(node->surface - lattice->sentence());
         r.nend = r.nbegin + node->length;
         Token& t = r.token;
         t.surface.assign(node->surface, node->length);
@@ -250,17 +243,17 @@ void Analyzer::analyze_line(Session& session, std::string_view line, std::size_t
         t.position = pos;
         out.push_back(std::move(t));
     };
-    for (RawToken& r : tag(session.tagger_.get(), session.lattice_.get(), norm.text, 0, unidic)) {
-        if (!r.user_word || !base_model_) {
+    for (RawToken& r : tag(session.tagger_.get(), session.lattice_.get(), norm.text, unidic)) {
+        if (!r.user_word) {
             place(std::move(r.token), r.nbegin, r.nend, position++);
             continue;
         }
         // A word from the user dictionary stands whole at its first position; its parts, as the system
         // dictionary alone splits it, follow from the same position, so that 5G still finds ポスト5G and
         // a phrase over the whole word and what follows it keeps its spacing.
-        Session& base = session.base();
-        const auto parts = tag(base.tagger_.get(), base.lattice_.get(), std::string_view(norm.text).substr(r.nbegin, r.nend - r.nbegin), r.nbegin, unidic);
+        const auto& parts = user_word_parts(std::string_view(norm.text).substr(r.nbegin, r.nend - r.nbegin));
         const std::uint32_t first = position;
+        const std::size_t word_begin = r.nbegin;
         place(std::move(r.token), r.nbegin, r.nend, first);
         // Katakana parts next to katakana are a loanword compound's pieces (レア|アース of レアアース):
         // those stay unsearchable, as in text MeCab never split (ドル does not match ミドルウェア). A word
@@ -272,9 +265,25 @@ void Analyzer::analyze_line(Session& session, std::string_view line, std::size_t
         if (mode == Mode::index && parts.size() > 1)  // a word MeCab keeps whole anyway has no parts
             for (std::size_t k = 0; k < parts.size(); ++k)
                 if (!katakana(k) || !((k > 0 && katakana(k - 1)) || katakana(k + 1)))
-                    place(parts[k].token, parts[k].nbegin, parts[k].nend, first + static_cast<std::uint32_t>(k));
+                    place(parts[k].token, word_begin + parts[k].nbegin, word_begin + parts[k].nend,
+                          first + static_cast<std::uint32_t>(k));
         position = first + static_cast<std::uint32_t>(std::max<std::size_t>(parts.size(), 1));
     }
+}
+
+const std::vector<Analyzer::UserWordPart>& Analyzer::user_word_parts(std::string_view word) const {
+    const std::lock_guard lock(user_word_parts_mutex_);
+    if (const auto it = user_word_parts_.find(word); it != user_word_parts_.end()) return it->second;
+    const std::unique_ptr<MeCab::Model> base(MeCab::createModel(("-d " + options_.dictionary_path).c_str()));
+    if (!base) throw AnalysisError(std::string("MeCab を初期化できません: ") + MeCab::getLastError(), options_.dictionary_path);
+    const std::unique_ptr<MeCab::Tagger> tagger(base->createTagger());
+    const std::unique_ptr<MeCab::Lattice> lattice(base->createLattice());
+    if (!tagger || !lattice) throw AnalysisError("MeCab のタガーを作成できません");
+    std::vector<UserWordPart> parts;
+    for (RawToken& r : tag(tagger.get(), lattice.get(), word, options_.dictionary == DictionaryKind::unidic))
+        parts.push_back({std::move(r.token), r.nbegin, r.nend});
+    // std::map never moves its elements: the reference stays valid while other words are added.
+    return user_word_parts_.emplace(std::string(word), std::move(parts)).first->second;
 }
 
 }  // namespace yosan

@@ -6,13 +6,15 @@
 // line never glues onto a bureau name on the next. Particles, auxiliaries and symbols are kept in the output
 // with `indexed == false`: they are not search terms, but they consume a position so phrases stay exact.
 //
-// Thread safety: an Analyzer is immutable after construction and analyze() is thread safe (the MeCab
-// model is shared; each call makes its own tagger and lattice, or uses the caller's Session, which belongs
-// to one thread).
+// Thread safety: an Analyzer is immutable after construction (but for a cache behind a mutex) and analyze()
+// is thread safe (the MeCab model is shared; each call makes its own tagger and lattice, or uses the
+// caller's Session, which belongs to one thread).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,26 +65,22 @@ public:
     // phrase over the query's tokens stays in order.
     enum class Mode { index, query };
 
-    // A MeCab tagger and lattice of this analyser's model (and, made when first needed, a pair of the
-    // model without the user dictionary, which splits user words). Making them costs about 120 µs, tagging
-    // a short line about 3 µs (UniDic): whoever analyses many texts in a row (the indexer, sheet after
-    // sheet; a snippet, line after line) keeps one Session and passes it to analyze(). A Session is used
-    // by one thread at a time and must not outlive its Analyzer.
+    // A MeCab tagger and lattice of this analyser's model. Making them costs about 120 µs, tagging a short
+    // line about 3 µs (UniDic): whoever analyses many texts in a row (the indexer, sheet after sheet; a
+    // snippet, line after line) keeps one Session and passes it to analyze(). A Session is used by one
+    // thread at a time and must not outlive its Analyzer.
     class Session {
     public:
-        explicit Session(const Analyzer& analyzer) : Session(analyzer, *analyzer.model_) {}
+        explicit Session(const Analyzer& analyzer);
         ~Session();
         Session(const Session&) = delete;
         Session& operator=(const Session&) = delete;
 
     private:
         friend class Analyzer;
-        Session(const Analyzer& analyzer, MeCab::Model& model);
-        Session& base();  // the pair of base_model_
         const Analyzer& analyzer_;
         std::unique_ptr<MeCab::Tagger> tagger_;
         std::unique_ptr<MeCab::Lattice> lattice_;
-        std::unique_ptr<Session> base_;
     };
     // Tokens of `text`, numbered from `first_position`. Offsets refer to `text` itself.
     std::vector<Token> analyze(std::string_view text, std::uint32_t first_position = 0, Mode mode = Mode::index) const;
@@ -99,9 +97,21 @@ public:
 private:
     void analyze_line(Session& session, std::string_view line, std::size_t line_offset, std::uint32_t& position,
                       Mode mode, std::vector<Token>& out) const;
+    // The parts of a user-dictionary word (its normalised surface) as the system dictionary alone splits
+    // it standing alone: a pure function of the word, so each is computed once and kept. A model without
+    // the user dictionary is made for each new word and dropped at once (about 2 ms, at most once per
+    // word of dict/user.csv): kept for the Analyzer's life, it held a second mapping of UniDic's files,
+    // some 34 MB of resident memory in every indexer and server, to split a few dozen words.
+    struct UserWordPart {
+        Token token;
+        std::size_t nbegin, nend;  // byte range in the word
+    };
+    const std::vector<UserWordPart>& user_word_parts(std::string_view word) const;
+
     AnalyzerOptions options_;
-    std::unique_ptr<MeCab::Model> model_;       // with the user dictionary
-    std::unique_ptr<MeCab::Model> base_model_;  // without it, to split user words into their parts
+    std::unique_ptr<MeCab::Model> model_;  // with the user dictionary
+    mutable std::mutex user_word_parts_mutex_;
+    mutable std::map<std::string, std::vector<UserWordPart>, std::less<>> user_word_parts_;
 };
 
 // The term folding rules, exposed for tests: a lemma becomes its term by dropping UniDic's "-english"
