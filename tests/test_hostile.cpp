@@ -158,11 +158,14 @@ TEST_CASE("huge lines and numbers are parsed in linear time without recursion", 
         CHECK_FALSE(r.sheets[0].amount);
         CHECK(has_warning(r, 2, "金額を読み取れません"));
     }
-    SECTION("a million digits in a row take linear time") {
-        const auto started = std::chrono::steady_clock::now();
+    // Quadratic scanning would hang here (ctest's timeout catches that); the sheet is read, and the
+    // digits of the body are not taken for its amount.
+    SECTION("a million digits in a row in the body leave the budget line's amount as it is") {
         const ParseResult r = parse(sheet("桁の事業", "令和7年度予算額 10億円", std::string(1'000'000, '1') + "円と" + std::string(1'000'000, '2')));
-        CHECK(r.sheets.size() == 1);
-        CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+        REQUIRE(r.sheets.size() == 1);
+        CHECK(r.sheets[0].title == "桁の事業");
+        REQUIRE(r.sheets[0].amount);
+        CHECK(*r.sheets[0].amount == 1'000'000'000);
     }
 }
 
@@ -231,10 +234,10 @@ TEST_CASE("only regular files are read: a FIFO or a symlink in a file's place ne
     test::TempDir dir("not-regular");
     const std::string fifo = dir.file("fifo.txt");
     REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
-    const auto started = std::chrono::steady_clock::now();
+    // Opening a FIFO without a writer blocks for ever: were it opened, this test would hang (and ctest's
+    // timeout fail it) instead of getting the error.
     CHECK_THROWS_AS(read_regular_file(fifo), InputError);
     CHECK_THROWS_WITH(read_sheet_file(fifo), Catch::Contains("通常のファイルではありません"));
-    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
     std::ofstream(dir.file("target.txt")) << sheet("リンク先の事業");
     fs::create_symlink(dir.file("target.txt"), dir.file("link.txt"));
     CHECK_THROWS_WITH(read_regular_file(dir.file("link.txt")), Catch::Contains("シンボリックリンク"));

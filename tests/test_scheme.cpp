@@ -2,7 +2,6 @@
 // corpus against the hand-labelled sample tests/fixtures/scheme-labels.tsv.
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <iostream>
 #include <map>
 #include <set>
@@ -87,7 +86,7 @@ TEST_CASE("scan_limits reads the amounts after 上限", "[scheme][unit]") {
 }
 
 TEST_CASE("the scanners stay bounded on hostile lines", "[scheme][unit]") {
-    // Each line is 1 MB or more; a quadratic scanner would take minutes on them.
+    // Each line is 1 MB or more; a quadratic scanner would take minutes on them (ctest's timeout fails it).
     const std::vector<std::string> lines = {
         [] { std::string s; while (s.size() < (1u << 20)) s += "上限"; return s; }(),
         [] { std::string s; while (s.size() < (1u << 20)) s += "上限1"; return s; }(),
@@ -99,7 +98,6 @@ TEST_CASE("the scanners stay bounded on hostile lines", "[scheme][unit]") {
         std::string(1u << 20, '9'),
         std::string(1u << 20, '\xff'),  // invalid UTF-8
     };
-    const auto start = std::chrono::steady_clock::now();
     for (const std::string& l : lines) {
         CHECK(scan_rates(l).size() <= 32);
         CHECK(scan_limits(l).size() <= 64);
@@ -116,8 +114,6 @@ TEST_CASE("the scanners stay bounded on hostile lines", "[scheme][unit]") {
     CHECK(info.rates.size() == 1);
     CHECK(info.limits.size() == 1);
     CHECK(info.limits.front().line == 2);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    CHECK(seconds < 10.0);
 }
 
 TEST_CASE("extract_scheme cites the file line of each value", "[scheme][unit]") {
