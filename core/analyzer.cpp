@@ -2,21 +2,16 @@
 
 #include <array>
 #include <filesystem>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <unordered_map>
 
 #include <mecab.h>
 
 #include "core/error.h"
 
 namespace yosan {
-
-Analyzer::Session::Session(const Analyzer& analyzer)
-    : analyzer_(analyzer), tagger_(analyzer.model_->createTagger()), lattice_(analyzer.model_->createLattice()) {
-    if (!tagger_ || !lattice_) throw AnalysisError("MeCab のタガーを作成できません");
-}
-
-Analyzer::Session::~Session() = default;
-
 
 DictionaryKind parse_dictionary_kind(const std::string& name) {
     if (name == "unidic") return DictionaryKind::unidic;
@@ -186,6 +181,13 @@ std::vector<Token> Analyzer::analyze(Session& session, std::string_view text, st
 
 namespace {
 
+// The search term of a lemma (or of a surface standing in for one). UniDic writes the lemmas of letters and
+// digits in full width (Ｇ for G); they are folded like the text.
+std::string fold_lemma(std::string_view lemma) {
+    const bool full_width = lemma.find("\xEF\xBC") != std::string_view::npos || lemma.find("\xEF\xBD") != std::string_view::npos;
+    return fold_term(full_width ? normalize(lemma) : std::string(lemma));
+}
+
 // The tokens MeCab finds in `text` (a normalised line, or a user word), with offsets in `text`.
 struct RawToken {
     std::size_t nbegin, nend;
@@ -194,37 +196,101 @@ struct RawToken {
     bool user_katakana_pieces;  // … marked "pieces": its katakana pieces are searchable words too
 };
 
-std::vector<RawToken> tag(MeCab::Tagger* tagger, MeCab::Lattice* lattice, std::string_view text, bool unidic) {
+// A part of speech as a view of one copy kept for the process: there are a few hundred of them, and a
+// string of its own in every token cost a tenth of the analysis (allocated, copied, freed).
+std::string_view intern(std::string_view s) {
+    static std::mutex mutex;
+    static std::set<std::string, std::less<>> pool;  // only grows, by the distinct parts of speech
+    const std::lock_guard lock(mutex);
+    auto it = pool.find(s);
+    if (it == pool.end()) it = pool.emplace(s).first;
+    return *it;
+}
+
+// What a token's feature string says about it, for every occurrence of its dictionary entry alike.
+struct FeatureEntry {
+    std::string_view pos;
+    bool has_lemma = false;
+    std::string term;  // the folded lemma (when has_lemma; else the surface stands in for it)
+    std::string reading;
+    bool function_word = false;
+    bool user_word = false, user_katakana_pieces = false;
+};
+
+FeatureEntry read_features(const char* feature, bool unidic) {
+    const Features f = split_features(feature);
+    FeatureEntry e;
+    const std::string_view pos1 = field(f, 0);
+    std::string pos(pos1);
+    for (std::size_t k : {1, 2})
+        if (!field(f, k).empty()) pos.append(",").append(field(f, k));
+    e.pos = intern(pos);
+    // UniDic: 6 lForm, 7 lemma, 20 kana, 26 aModType (our user-word marker). IPADIC: 6 base form, 7 reading.
+    const std::string_view lemma = field(f, unidic ? 7 : 6);
+    e.has_lemma = !lemma.empty();
+    if (e.has_lemma) e.term = fold_lemma(lemma);
+    e.reading = std::string(field(f, unidic ? 20 : 7));
+    e.function_word = pos1 == "助詞" || pos1 == "助動詞" || pos1 == "補助記号" || pos1 == "空白" ||
+                      (pos1 == "記号" && !unidic && field(f, 1) != "アルファベット");
+    const std::string_view marker = unidic ? field(f, 26) : std::string_view();
+    e.user_word = marker == "yosan-user" || marker == "yosan-user-pieces";
+    e.user_katakana_pieces = marker == "yosan-user-pieces";
+    return e;
+}
+
+}  // namespace
+
+// The FeatureEntry of each dictionary entry a Session has met. MeCab keeps an entry's feature string at
+// one address for the model's life, so the address is the key: a word met again is not read again
+// (splitting the feature string, some 200 bytes in UniDic, and folding the lemma cost as much as a third
+// of MeCab's own analysis). Bounded: a server's Session lives for the process.
+struct Analyzer::Session::FeatureCache {
+    static constexpr std::size_t kMaxEntries = 1 << 18;
+    std::unordered_map<const char*, FeatureEntry> entries;
+};
+
+Analyzer::Session::Session(const Analyzer& analyzer)
+    : analyzer_(analyzer),
+      tagger_(analyzer.model_->createTagger()),
+      lattice_(analyzer.model_->createLattice()),
+      features_(std::make_unique<FeatureCache>()) {
+    if (!tagger_ || !lattice_) throw AnalysisError("MeCab のタガーを作成できません");
+}
+
+Analyzer::Session::~Session() = default;
+
+namespace {
+
+// `cache`: the Session's, when the tagger is of the Analyzer's model (null for a model about to go).
+std::vector<RawToken> tag(MeCab::Tagger* tagger, MeCab::Lattice* lattice, std::string_view text, bool unidic,
+                          Analyzer::Session::FeatureCache* cache) {
     lattice->set_sentence(text.data(), text.size());  // MeCab reads `size` bytes; `text` outlives the nodes read here
     if (!tagger->parse(lattice)) throw AnalysisError(std::string("MeCab の解析に失敗しました: ") + lattice->what());
     std::vector<RawToken> out;
+    FeatureEntry uncached;
     for (const MeCab::Node* node = lattice->bos_node(); node; node = node->next) {
         if (node->stat == MECAB_BOS_NODE || node->stat == MECAB_EOS_NODE || node->length == 0) continue;
+        const FeatureEntry* e = &uncached;
+        if (cache) {
+            if (cache->entries.size() >= cache->kMaxEntries) cache->entries.clear();
+            auto [it, added] = cache->entries.try_emplace(node->feature);
+            if (added) it->second = read_features(node->feature, unidic);
+            e = &it->second;
+        } else {
+            uncached = read_features(node->feature, unidic);
+        }
         RawToken r;
         r.nbegin = static_cast<std::size_t>(node->surface - lattice->sentence());
         r.nend = r.nbegin + node->length;
         Token& t = r.token;
         t.surface.assign(node->surface, node->length);
-        const auto f = split_features(node->feature);
-        const std::string_view pos1 = field(f, 0);
-        t.pos = std::string(pos1);
-        for (std::size_t k : {1, 2})
-            if (!field(f, k).empty()) t.pos.append(",").append(field(f, k));
-        // UniDic: 6 lForm, 7 lemma, 20 kana, 26 aModType (our user-word marker). IPADIC: 6 base form, 7 reading.
-        std::string_view lemma = field(f, unidic ? 7 : 6);
-        t.reading = std::string(field(f, unidic ? 20 : 7));
-        if (lemma.empty()) lemma = t.surface;
-        // UniDic writes the lemmas of letters and digits in full width (Ｇ for G); fold them like the text.
-        t.term = fold_term(lemma.find("\xEF\xBC") != std::string_view::npos || lemma.find("\xEF\xBD") != std::string_view::npos
-                               ? normalize(lemma)
-                               : std::string(lemma));
-        const bool function_word = pos1 == "助詞" || pos1 == "助動詞" || pos1 == "補助記号" || pos1 == "空白" ||
-                                   (pos1 == "記号" && !unidic && field(f, 1) != "アルファベット");
-        t.indexed = !function_word && has_word_character(t.surface) && t.surface.size() <= kMaxWordBytes &&
+        t.pos = e->pos;
+        t.reading = e->reading;
+        t.term = e->has_lemma ? e->term : fold_lemma(t.surface);
+        t.indexed = !e->function_word && has_word_character(t.surface) && t.surface.size() <= kMaxWordBytes &&
                     t.term.size() <= kMaxWordBytes && t.reading.size() <= kMaxWordBytes;
-        const std::string_view marker = unidic ? field(f, 26) : std::string_view();
-        r.user_word = marker == "yosan-user" || marker == "yosan-user-pieces";
-        r.user_katakana_pieces = marker == "yosan-user-pieces";
+        r.user_word = e->user_word;
+        r.user_katakana_pieces = e->user_katakana_pieces;
         out.push_back(std::move(r));
     }
     return out;
@@ -243,7 +309,7 @@ void Analyzer::analyze_line(Session& session, std::string_view line, std::size_t
         t.position = pos;
         out.push_back(std::move(t));
     };
-    for (RawToken& r : tag(session.tagger_.get(), session.lattice_.get(), norm.text, unidic)) {
+    for (RawToken& r : tag(session.tagger_.get(), session.lattice_.get(), norm.text, unidic, session.features_.get())) {
         if (!r.user_word) {
             place(std::move(r.token), r.nbegin, r.nend, position++);
             continue;
@@ -280,7 +346,7 @@ const std::vector<Analyzer::UserWordPart>& Analyzer::user_word_parts(std::string
     const std::unique_ptr<MeCab::Lattice> lattice(base->createLattice());
     if (!tagger || !lattice) throw AnalysisError("MeCab のタガーを作成できません");
     std::vector<UserWordPart> parts;
-    for (RawToken& r : tag(tagger.get(), lattice.get(), word, options_.dictionary == DictionaryKind::unidic))
+    for (RawToken& r : tag(tagger.get(), lattice.get(), word, options_.dictionary == DictionaryKind::unidic, nullptr))
         parts.push_back({std::move(r.token), r.nbegin, r.nend});
     // std::map never moves its elements: the reference stays valid while other words are added.
     return user_word_parts_.emplace(std::string(word), std::move(parts)).first->second;

@@ -33,7 +33,7 @@ struct Token {
     std::string surface;  // normalised surface form
     std::string term;     // the search term: the lemma, with okurigana and long-vowel variants folded
     std::string reading;  // katakana reading of the surface, when the dictionary knows it
-    std::string pos;      // part of speech, first three levels joined by ','
+    std::string_view pos;  // part of speech, first three levels joined by ',' (interned: valid for the process)
     std::uint32_t position = 0;
     std::size_t begin = 0, end = 0;  // byte range in the original (unnormalised) text
     bool indexed = true;             // false: a particle, auxiliary or symbol
@@ -75,12 +75,14 @@ public:
         ~Session();
         Session(const Session&) = delete;
         Session& operator=(const Session&) = delete;
+        struct FeatureCache;  // what the Session has read of MeCab's feature strings (analyzer.cpp)
 
     private:
         friend class Analyzer;
         const Analyzer& analyzer_;
         std::unique_ptr<MeCab::Tagger> tagger_;
         std::unique_ptr<MeCab::Lattice> lattice_;
+        std::unique_ptr<FeatureCache> features_;
     };
     // Tokens of `text`, numbered from `first_position`. Offsets refer to `text` itself.
     std::vector<Token> analyze(std::string_view text, std::uint32_t first_position = 0, Mode mode = Mode::index) const;

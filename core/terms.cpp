@@ -35,24 +35,40 @@ std::string boolean(std::string_view prefix, std::string_view value) {
     return out;
 }
 
+namespace {
+
+bool is_word(std::string_view text) { return !text.empty() && text.size() <= kMaxWordBytes; }
+
+}  // namespace
+
 std::string word(std::string_view prefix, std::string_view text) {
-    if (text.empty() || text.size() > kMaxWordBytes) return {};
+    if (!is_word(text)) return {};
     std::string term;
     term.reserve(prefix.size() + text.size());
     term.append(prefix).append(text);
     return term;
 }
 
-std::vector<std::string> word_forms(std::string_view prefix, const Token& token) {
-    std::vector<std::string> out;
-    if (!token.indexed) return out;
-    if (std::string t = word(prefix, token.term); !t.empty()) out.push_back(std::move(t));
-    if (token.surface != token.term)
-        if (std::string s = word(prefix, token.surface); !s.empty()) out.push_back(std::move(s));
-    return out;
+std::size_t word_forms(std::string_view prefix, const Token& token, std::array<std::string, 2>& out) {
+    if (!token.indexed) return 0;
+    const auto put = [&](std::string_view text, std::size_t at) {
+        if (!is_word(text)) return at;
+        out[at].assign(prefix).append(text);
+        return at + 1;
+    };
+    const std::size_t n = put(token.term, 0);
+    return token.surface != token.term ? put(token.surface, n) : n;
 }
 
-std::string fold_reading(std::string_view katakana) {
+std::vector<std::string> word_forms(std::string_view prefix, const Token& token) {
+    std::array<std::string, 2> forms;
+    const std::size_t n = word_forms(prefix, token, forms);
+    return {std::make_move_iterator(forms.begin()), std::make_move_iterator(forms.begin() + static_cast<std::ptrdiff_t>(n))};
+}
+
+namespace {
+
+void append_folded_reading(std::string& out, std::string_view katakana) {
     // Small kana as their full-size letters: people type だつたんそ for 脱炭素 (ダッタンソ), and slip on
     // ィ/イ; as a reading, the difference never decides which word is meant. One pass: every reading of
     // every indexed word comes through here.
@@ -65,13 +81,19 @@ std::string fold_reading(std::string_view katakana) {
             default: return 0;
         }
     };
-    std::string out;
-    out.reserve(katakana.size());
     for (std::size_t i = 0; i < katakana.size();) {
         const std::size_t from = i;
         if (const char32_t full = full_size(next_code_point(katakana, i))) append_utf8(out, full);
         else out.append(katakana.substr(from, i - from));
     }
+}
+
+}  // namespace
+
+std::string fold_reading(std::string_view katakana) {
+    std::string out;
+    out.reserve(katakana.size());
+    append_folded_reading(out, katakana);
     return out;
 }
 
@@ -81,18 +103,26 @@ std::string reading_prefix(std::string_view folded_reading) {
     return p;
 }
 
+bool reading(const Token& token, std::string& out) {
+    if (!token.indexed || token.reading.empty()) return false;
+    if (all_of_script(token.surface, is_katakana) || all_of_script(token.surface, is_hiragana)) return false;
+    if (!is_word(token.term)) return false;
+    out.clear();  // (not assign(): GCC 12 sees a false overlap in it, -Wrestrict)
+    out.append(schema::kReading);
+    append_folded_reading(out, token.reading);
+    out.push_back('\t');
+    out.append(token.term);
+    return out.size() <= kMaxTermBytes;
+}
+
 std::string reading(const Token& token) {
-    if (!token.indexed || token.reading.empty()) return {};
-    if (all_of_script(token.surface, is_katakana) || all_of_script(token.surface, is_hiragana)) return {};
-    const std::string target = word("", token.term);
-    if (target.empty()) return {};
-    std::string term = reading_prefix(fold_reading(token.reading)) + target;
-    return term.size() <= kMaxTermBytes ? term : std::string();
+    std::string out;
+    return reading(token, out) ? out : std::string();
 }
 
 std::vector<std::string> gram_terms(std::string_view kanji_run) {
     std::vector<std::string> out;
-    for (const std::string& g : kanji_bigrams(kanji_run)) out.push_back(std::string(schema::kGram) + g);
+    for_each_gram_term(kanji_run, [&](const std::string& term) { out.push_back(term); });
     return out;
 }
 

@@ -12,11 +12,14 @@
 // All functions are pure and thread safe.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/analyzer.h"
+#include "core/schema.h"
+#include "core/text.h"
 
 namespace yosan::terms {
 
@@ -37,6 +40,9 @@ std::string word(std::string_view prefix, std::string_view text);
 // surface too means 宇宙 still finds 宇宙). The indexer posts all of them at the token's position; the
 // query parser ORs them as synonyms. Empty for a token that is not indexed or too long.
 std::vector<std::string> word_forms(std::string_view prefix, const Token& token);
+// The same into `out`, assigned into its strings so that their memory is reused (the indexer asks this of
+// every token twice; allocating each term cost more than looking it up in the document): how many forms.
+std::size_t word_forms(std::string_view prefix, const Token& token, std::array<std::string, 2>& out);
 
 // Readings link a kana spelling to the words the index holds (ちくでんち → 蓄電池). A reading entry is
 // "R" + the folded katakana reading + TAB + the token's folded body term: R チクデン\t蓄電. The entries form
@@ -50,6 +56,8 @@ std::vector<std::string> word_forms(std::string_view prefix, const Token& token)
 //
 // The reading entry of a token whose surface is not already kana, or "" (no reading, or too long).
 std::string reading(const Token& token);
+// The same into `out` (its memory reused, as for word_forms): false when the token has no entry.
+bool reading(const Token& token, std::string& out);
 // The prefix under which the index lists the words read as `folded_reading`: "R" + reading + TAB.
 std::string reading_prefix(std::string_view folded_reading);
 // A katakana reading with small kana folded to full size (ダッタン → ダツタン), as reading entries hold it.
@@ -59,11 +67,28 @@ std::string fold_reading(std::string_view katakana);
 // positions: a compound part of three or more kanji is asked for as all of its bigrams (半導体 → 半導 AND
 // 導体), which in practice only meet inside the compound itself.
 std::vector<std::string> gram_terms(std::string_view kanji_run);
+// The same, each term passed to `f` in turn (in one buffer, reused).
+template <class F>
+void for_each_gram_term(std::string_view kanji_run, F&& f);
 
 // Whether a body term goes into the spelling dictionary for "did you mean": katakana words of three
 // letters or more (ロボティクス: typed by ear, where small-kana and long-vowel slips happen) and Latin
 // words of four letters or more. Kanji words are typed through an IME and come out as real words, and
 // two-letter words have too many neighbours for a suggestion to mean anything.
 bool spelling_word(std::string_view term);
+
+template <class F>
+void for_each_gram_term(std::string_view kanji_run, F&& f) {
+    std::string term;
+    std::size_t previous = 0, i = 0;
+    if (!kanji_run.empty()) next_code_point(kanji_run, i);
+    while (i < kanji_run.size()) {
+        const std::size_t at = i;
+        next_code_point(kanji_run, i);
+        term.assign(schema::kGram).append(kanji_run.substr(previous, i - previous));
+        f(static_cast<const std::string&>(term));
+        previous = at;
+    }
+}
 
 }  // namespace yosan::terms

@@ -1,5 +1,6 @@
 #include "indexer/document_builder.h"
 
+#include <array>
 #include <limits>
 #include <set>
 
@@ -26,12 +27,15 @@ namespace {
 struct TermSink {
     Xapian::Document& doc;
     std::set<std::string>& readings;
+    // Reused across tokens, so that a term costs no allocation of its own.
+    std::array<std::string, 2> forms;
+    std::string reading;
 
     void add_text(const std::vector<Token>& tokens, unsigned weight, std::string_view field_prefix) {
         std::string run;
         std::size_t run_end = 0;
         const auto flush_run = [&] {
-            for (const std::string& g : terms::gram_terms(run)) doc.add_term(g, weight);
+            terms::for_each_gram_term(run, [&](const std::string& g) { doc.add_term(g, weight); });
             run.clear();
         };
         for (const Token& t : tokens) {
@@ -42,13 +46,10 @@ struct TermSink {
             const Xapian::termpos pos = t.position + 1;
             // The folded term carries the weight; other forms match at the same position without adding
             // to the word's frequency, so a word written two ways does not count twice.
-            const std::vector<std::string> body = terms::word_forms("", t);
-            for (std::size_t i = 0; i < body.size(); ++i) doc.add_posting(body[i], pos, i == 0 ? weight : 0);
-            if (!field_prefix.empty()) {
-                const std::vector<std::string> field = terms::word_forms(field_prefix, t);
-                for (std::size_t i = 0; i < field.size(); ++i) doc.add_posting(field[i], pos, i == 0 ? 1 : 0);
-            }
-            if (std::string r = terms::reading(t); !r.empty()) readings.insert(std::move(r));
+            for (std::size_t i = 0, n = terms::word_forms("", t, forms); i < n; ++i) doc.add_posting(forms[i], pos, i == 0 ? weight : 0);
+            if (!field_prefix.empty())
+                for (std::size_t i = 0, n = terms::word_forms(field_prefix, t, forms); i < n; ++i) doc.add_posting(forms[i], pos, i == 0 ? 1 : 0);
+            if (terms::reading(t, reading)) readings.insert(reading);
             if (all_of_script(t.surface, is_kanji)) {
                 if (run.empty() || t.begin != run_end) flush_run();
                 run += t.surface;
@@ -95,7 +96,7 @@ DocumentBuilder::Built DocumentBuilder::build(const Sheet& s, Analyzer::Session&
 
     // Free text. Each part gets its own stretch of positions, 50 apart, so no phrase spans two parts.
     std::set<std::string> readings;
-    TermSink sink{doc, readings};
+    TermSink sink{doc, readings, {}, {}};
     std::uint32_t position = 0;
     const auto add = [&](const std::string& text, unsigned weight, std::string_view prefix) {
         auto tokens = analyzer_.analyze(session, text, position);
