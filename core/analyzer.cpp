@@ -2,6 +2,7 @@
 
 #include <array>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -93,6 +94,21 @@ std::size_t chunk_end(std::string_view line, std::size_t from) {
 // (with a prefix), which would fail the whole document. A run of thousands of letters is one such "word".
 constexpr std::size_t kMaxWordBytes = 120;
 
+// The surfaces (first fields) of the CSV a compiled user dictionary was made from, which lies beside it
+// with the extension .csv; none when it is not there (user_word_parts() then splits words as they come).
+std::vector<std::string> user_dictionary_words(const std::string& dictionary) {
+    std::ifstream in(std::filesystem::path(dictionary).replace_extension(".csv"));
+    std::vector<std::string> words;
+    for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.front() == '"') {  // a quoted surface (one that holds a comma)
+            if (const auto close = line.find('"', 1); close != std::string::npos) words.push_back(line.substr(1, close - 1));
+        } else {
+            words.push_back(line.substr(0, line.find(',')));
+        }
+    }
+    return words;
+}
+
 }  // namespace
 
 std::string fold_term(std::string_view lemma) {
@@ -148,6 +164,7 @@ Analyzer::Analyzer(AnalyzerOptions options) : options_(std::move(options)) {
         throw AnalysisError(std::string("MeCab を初期化できません: ") + MeCab::getLastError(),
                             options_.dictionary_path);
     }
+    if (!options_.user_dictionary.empty()) split_user_words(user_dictionary_words(options_.user_dictionary));
 }
 
 Analyzer::~Analyzer() = default;
@@ -338,18 +355,30 @@ void Analyzer::analyze_line(Session& session, std::string_view line, std::size_t
 }
 
 const std::vector<Analyzer::UserWordPart>& Analyzer::user_word_parts(std::string_view word) const {
+    {
+        const std::lock_guard lock(user_word_parts_mutex_);
+        if (const auto it = user_word_parts_.find(word); it != user_word_parts_.end()) return it->second;
+    }
+    split_user_words({std::string(word)});
     const std::lock_guard lock(user_word_parts_mutex_);
-    if (const auto it = user_word_parts_.find(word); it != user_word_parts_.end()) return it->second;
+    // std::map never moves its elements: the reference stays valid while other words are added.
+    return user_word_parts_.find(word)->second;
+}
+
+void Analyzer::split_user_words(const std::vector<std::string>& words) const {
+    const std::lock_guard lock(user_word_parts_mutex_);
     const std::unique_ptr<MeCab::Model> base(MeCab::createModel(("-d " + options_.dictionary_path).c_str()));
     if (!base) throw AnalysisError(std::string("MeCab を初期化できません: ") + MeCab::getLastError(), options_.dictionary_path);
     const std::unique_ptr<MeCab::Tagger> tagger(base->createTagger());
     const std::unique_ptr<MeCab::Lattice> lattice(base->createLattice());
     if (!tagger || !lattice) throw AnalysisError("MeCab のタガーを作成できません");
-    std::vector<UserWordPart> parts;
-    for (RawToken& r : tag(tagger.get(), lattice.get(), word, options_.dictionary == DictionaryKind::unidic, nullptr))
-        parts.push_back({std::move(r.token), r.nbegin, r.nend});
-    // std::map never moves its elements: the reference stays valid while other words are added.
-    return user_word_parts_.emplace(std::string(word), std::move(parts)).first->second;
+    for (const std::string& word : words) {
+        if (word.empty() || user_word_parts_.count(word)) continue;
+        std::vector<UserWordPart> parts;
+        for (RawToken& r : tag(tagger.get(), lattice.get(), word, options_.dictionary == DictionaryKind::unidic, nullptr))
+            parts.push_back({std::move(r.token), r.nbegin, r.nend});
+        user_word_parts_.emplace(word, std::move(parts));
+    }
 }
 
 }  // namespace yosan

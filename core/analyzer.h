@@ -100,15 +100,18 @@ private:
     void analyze_line(Session& session, std::string_view line, std::size_t line_offset, std::uint32_t& position,
                       Mode mode, std::vector<Token>& out) const;
     // The parts of a user-dictionary word (its normalised surface) as the system dictionary alone splits
-    // it standing alone: a pure function of the word, so each is computed once and kept. A model without
-    // the user dictionary is made for each new word and dropped at once (about 2 ms, at most once per
-    // word of dict/user.csv): kept for the Analyzer's life, it held a second mapping of UniDic's files,
-    // some 34 MB of resident memory in every indexer and server, to split a few dozen words.
+    // it standing alone: a pure function of the word, so each is computed once and kept. The words listed
+    // in the CSV the user dictionary was compiled from (beside it, the same name with .csv; the build and
+    // the package put it there) are split when the Analyzer loads, with one model without the user
+    // dictionary made for that and dropped at once; a word met that the list lacks is split the same way
+    // when first met (about 2 ms). Kept for the Analyzer's life, that model held a second mapping of
+    // UniDic's files, some 34 MB of resident memory in every indexer and server, to split a few dozen words.
     struct UserWordPart {
         Token token;
         std::size_t nbegin, nend;  // byte range in the word
     };
     const std::vector<UserWordPart>& user_word_parts(std::string_view word) const;
+    void split_user_words(const std::vector<std::string>& words) const;  // into user_word_parts_; holds the mutex
 
     AnalyzerOptions options_;
     std::unique_ptr<MeCab::Model> model_;  // with the user dictionary

@@ -64,6 +64,7 @@ for f in ./usr/bin/yosan-index ./usr/bin/yosan-search ./etc/yosan/yosan.toml ./e
   grep -qx "$f" "$WORK/contents" || fail "$f is not in the package"
 done
 grep -Eq '^\./usr/lib/[^/]+/yosan/user-unidic\.dic$' "$WORK/contents" || fail "the user dictionary is not in the package"
+grep -Eq '^\./usr/lib/[^/]+/yosan/user-unidic\.csv$' "$WORK/contents" || fail "the user dictionary's word list is not in the package"
 # Nothing of the source or build tree may leak into the package.
 if grep -Eq 'build/|/work/|\.\./' "$WORK/contents"; then fail "build paths in the package: $(grep -E 'build/|/work/' "$WORK/contents")"; fi
 
