@@ -260,9 +260,10 @@ FeatureEntry read_features(const char* feature, bool unidic) {
 // The FeatureEntry of each dictionary entry a Session has met. MeCab keeps an entry's feature string at
 // one address for the model's life, so the address is the key: a word met again is not read again
 // (splitting the feature string, some 200 bytes in UniDic, and folding the lemma cost as much as a third
-// of MeCab's own analysis). Bounded: a server's Session lives for the process.
+// of MeCab's own analysis). Bounded (some 10 MB at most): a server's Session lives for the process, and
+// the dictionary entries a corpus uses fit many times over.
 struct Analyzer::Session::FeatureCache {
-    static constexpr std::size_t kMaxEntries = 1 << 18;
+    static constexpr std::size_t kMaxEntries = 1 << 16;
     std::unordered_map<const char*, FeatureEntry> entries;
 };
 
@@ -289,9 +290,11 @@ std::vector<RawToken> tag(MeCab::Tagger* tagger, MeCab::Lattice* lattice, std::s
         if (node->stat == MECAB_BOS_NODE || node->stat == MECAB_EOS_NODE || node->length == 0) continue;
         const FeatureEntry* e = &uncached;
         if (cache) {
-            if (cache->entries.size() >= cache->kMaxEntries) cache->entries.clear();
-            auto [it, added] = cache->entries.try_emplace(node->feature);
-            if (added) it->second = read_features(node->feature, unidic);
+            auto it = cache->entries.find(node->feature);
+            if (it == cache->entries.end()) {
+                if (cache->entries.size() >= cache->kMaxEntries) cache->entries.clear();
+                it = cache->entries.emplace(node->feature, read_features(node->feature, unidic)).first;
+            }
             e = &it->second;
         } else {
             uncached = read_features(node->feature, unidic);
@@ -366,19 +369,28 @@ const std::vector<Analyzer::UserWordPart>& Analyzer::user_word_parts(std::string
 }
 
 void Analyzer::split_user_words(const std::vector<std::string>& words) const {
-    const std::lock_guard lock(user_word_parts_mutex_);
+    std::vector<std::string> missing;
+    {
+        const std::lock_guard lock(user_word_parts_mutex_);
+        for (const std::string& word : words)
+            if (!word.empty() && !user_word_parts_.count(word)) missing.push_back(word);
+    }
+    if (missing.empty()) return;
+    // Made outside the lock: other threads go on with the words already split.
     const std::unique_ptr<MeCab::Model> base(MeCab::createModel(("-d " + options_.dictionary_path).c_str()));
     if (!base) throw AnalysisError(std::string("MeCab を初期化できません: ") + MeCab::getLastError(), options_.dictionary_path);
     const std::unique_ptr<MeCab::Tagger> tagger(base->createTagger());
     const std::unique_ptr<MeCab::Lattice> lattice(base->createLattice());
     if (!tagger || !lattice) throw AnalysisError("MeCab のタガーを作成できません");
-    for (const std::string& word : words) {
-        if (word.empty() || user_word_parts_.count(word)) continue;
+    std::vector<std::pair<std::string, std::vector<UserWordPart>>> split;
+    for (std::string& word : missing) {
         std::vector<UserWordPart> parts;
         for (RawToken& r : tag(tagger.get(), lattice.get(), word, options_.dictionary == DictionaryKind::unidic, nullptr))
             parts.push_back({std::move(r.token), r.nbegin, r.nend});
-        user_word_parts_.emplace(word, std::move(parts));
+        split.emplace_back(std::move(word), std::move(parts));
     }
+    const std::lock_guard lock(user_word_parts_mutex_);
+    for (auto& [word, parts] : split) user_word_parts_.emplace(std::move(word), std::move(parts));  // a word split twice keeps the first
 }
 
 }  // namespace yosan

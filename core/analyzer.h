@@ -111,7 +111,7 @@ private:
         std::size_t nbegin, nend;  // byte range in the word
     };
     const std::vector<UserWordPart>& user_word_parts(std::string_view word) const;
-    void split_user_words(const std::vector<std::string>& words) const;  // into user_word_parts_; holds the mutex
+    void split_user_words(const std::vector<std::string>& words) const;  // those not split yet, into user_word_parts_
 
     AnalyzerOptions options_;
     std::unique_ptr<MeCab::Model> model_;  // with the user dictionary

@@ -9,7 +9,7 @@
 //   - free-text words longer than kMaxWordBytes are not search terms at all (nobody types a 27 KB word,
 //     and such a "word" is a conversion accident); the position still advances.
 //
-// All functions are pure and thread safe.
+// All functions are thread safe, and pure but for the overloads that write into a caller's buffer.
 #pragma once
 
 #include <array>
@@ -63,9 +63,10 @@ std::string reading_prefix(std::string_view folded_reading);
 // A katakana reading with small kana folded to full size (ダッタン → ダツタン), as reading entries hold it.
 std::string fold_reading(std::string_view katakana);
 
-// Kanji bigram terms of a run of kanji ("XG" + two characters): 蓄電池 → XG蓄電, XG電池. Indexed without
-// positions: a compound part of three or more kanji is asked for as all of its bigrams (半導体 → 半導 AND
-// 導体), which in practice only meet inside the compound itself.
+// Kanji bigram terms of a run of kanji ("XG" + the overlapping two-character pieces): 蓄電池 → XG蓄電,
+// XG電池. The indexer and the query parser both take them from here, so compound parts match the same way
+// on both sides. Indexed without positions: a compound part of three or more kanji is asked for as all
+// of its bigrams (半導体 → 半導 AND 導体), which in practice only meet inside the compound itself.
 std::vector<std::string> gram_terms(std::string_view kanji_run);
 // The same, each term passed to `f` in turn (in one buffer, reused).
 template <class F>

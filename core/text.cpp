@@ -104,18 +104,6 @@ std::string hiragana_to_katakana(std::string_view s) {
     return out;
 }
 
-std::vector<std::string> kanji_bigrams(std::string_view run) {
-    std::vector<std::string> chars;
-    for (std::size_t i = 0; i < run.size();) {
-        const std::size_t at = i;
-        next_code_point(run, i);
-        chars.emplace_back(run.substr(at, i - at));
-    }
-    std::vector<std::string> out;
-    for (std::size_t k = 0; k + 1 < chars.size(); ++k) out.push_back(chars[k] + chars[k + 1]);
-    return out;
-}
-
 namespace {
 
 const icu::Normalizer2& load(bool casefold) {

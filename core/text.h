@@ -26,10 +26,6 @@ bool is_hiragana(char32_t cp);
 bool all_of_script(std::string_view s, bool (*pred)(char32_t));
 std::string hiragana_to_katakana(std::string_view s);
 
-// The overlapping two-character pieces of a run of kanji (蓄電池 → 蓄電, 電池). The indexer and the
-// query parser both use it, so compound parts match the same way on both sides.
-std::vector<std::string> kanji_bigrams(std::string_view run);
-
 // Known character-level corrections applied before normalisation, such as the PDF extraction error 鈳 for
 // 鉱. Each maps one code point to one of the same UTF-8 length, so byte offsets stay aligned.
 using CharMap = std::map<char32_t, char32_t>;

@@ -87,11 +87,6 @@ TEST_CASE("extraction errors are corrected before analysis", "[analysis]") {
     CHECK(terms("鈳物資源") == terms("鉱物資源"));
 }
 
-TEST_CASE("kanji bigrams", "[analysis]") {
-    CHECK(kanji_bigrams("蓄電池") == std::vector<std::string>{"蓄電", "電池"});
-    CHECK(kanji_bigrams("池").empty());
-}
-
 TEST_CASE("words of the user dictionary stand whole, with their parts beside them", "[analysis]") {
     REQUIRE_FALSE(test::analyzer().options().user_dictionary.empty());
     // For a query the whole word only; for the index the whole word and then its parts.
@@ -116,8 +111,9 @@ TEST_CASE("words of the user dictionary stand whole, with their parts beside the
 
 TEST_CASE("one Session kept across many texts gives what a Session per text gives", "[analysis]") {
     // The indexer keeps one MeCab session per thread across sheets, and a Searcher one across its
-    // snippets' lines: a lattice reused after long lines, user words (their parts come from the second
-    // pair of the session) and empty texts must not leak into the next text.
+    // snippets' lines: a lattice reused after long lines, user words (their parts come from the
+    // Analyzer's cache of them), the Session's cache of feature strings and empty texts must not leak into
+    // the next text.
     const Analyzer& a = test::analyzer();
     Analyzer::Session session(a);
     const auto same = [](const std::vector<Token>& x, const std::vector<Token>& y) {

@@ -81,3 +81,9 @@ TEST_CASE("readings fold small kana to full size, and nothing else", "[terms]") 
     CHECK(terms::fold_reading(all) == expected);
     CHECK(terms::fold_reading("") == "");
 }
+
+TEST_CASE("kanji bigram terms", "[terms]") {
+    CHECK(terms::gram_terms("蓄電池") == std::vector<std::string>{"XG蓄電", "XG電池"});
+    CHECK(terms::gram_terms("池").empty());
+    CHECK(terms::gram_terms("").empty());
+}
