@@ -17,8 +17,9 @@
 // decisions from the records, and writes them; a file whose bytes changed in between is not written and
 // keeps its sheets until the next run. So the indexer holds the parsed sheets of one batch of files at a
 // time (about 2,000 sheets) and, for every sheet of the run, a record of about 500 bytes instead of its
-// 4 KB: at 105,000 sheets a --full run peaked at 825 MB before and 436 MB now (bench/perf/README.md,
-// "Stop 22"). Parsing twice costs some 6 of the run's 240 CPU seconds there.
+// 4 KB: at 105,000 sheets a --full run peaked at 825 MB before (stop 21) and 436 MB after (stop 22; some
+// 400 since the analyser maps UniDic once, stop 23: bench/perf/README.md). Parsing twice costs some 6 of
+// the run's 200–240 CPU seconds there.
 //
 // Both: a file that cannot be read, parsed or built keeps the sheets (and state) it had and is reported
 // (any error while handling one file fails that file, never the run); so do the files under a folder that
