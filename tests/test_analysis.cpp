@@ -109,6 +109,33 @@ TEST_CASE("words of the user dictionary stand whole, with their parts beside the
     CHECK(position_of(index, "g") == 2);
 }
 
+TEST_CASE("a user dictionary without its CSV beside it splits its words as they are met, the same way", "[analysis]") {
+    // The Analyzer splits the words listed in the CSV when it loads (analyzer.h, user_word_parts); a
+    // dictionary compiled elsewhere may come alone, and its words are then split when first met.
+    const test::TempDir dir("user-dict-alone");
+    AnalyzerOptions alone = test::analyzer().options();
+    REQUIRE(std::filesystem::exists(std::filesystem::path(alone.user_dictionary).replace_extension(".csv")));
+    std::filesystem::copy_file(alone.user_dictionary, dir.file("user-unidic.dic"));
+    alone.user_dictionary = dir.file("user-unidic.dic");
+    const Analyzer lazy(alone);
+    for (const std::string text : {"ポスト5G情報通信システム", "J-クレジットとサプライチェーン", "半導体"}) {
+        INFO(text);
+        const std::vector<Token> x = lazy.analyze(text), y = test::analyzer().analyze(text);
+        REQUIRE(x.size() == y.size());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            CHECK(x[i].term == y[i].term);
+            CHECK(x[i].surface == y[i].surface);
+            CHECK(x[i].pos == y[i].pos);
+            CHECK(x[i].position == y[i].position);
+        }
+    }
+    // Its parts are there: ポスト stands beside ポスト5G at the first position.
+    std::vector<std::string> at_first;
+    for (const Token& t : lazy.analyze("ポスト5G情報通信"))
+        if (t.position == 0) at_first.push_back(t.term);
+    CHECK(at_first == std::vector<std::string>{"ポスト5g", "ポスト"});
+}
+
 TEST_CASE("one Session kept across many texts gives what a Session per text gives", "[analysis]") {
     // The indexer keeps one MeCab session per thread across sheets, and a Searcher one across its
     // snippets' lines: a lattice reused after long lines, user words (their parts come from the
