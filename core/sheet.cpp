@@ -8,7 +8,7 @@ std::string sheet_location(const std::string& file, std::uint32_t first_line, st
     return file + ":" + std::to_string(first_line) + "-" + std::to_string(last_line);
 }
 
-std::string display_title(const std::string& title) { return title.empty() ? "（題名なし）" : title; }
+std::string display_title(std::string_view title) { return title.empty() ? "（題名なし）" : std::string(title); }
 
 std::string Sheet::location() const { return sheet_location(file, first_line, last_line); }
 

@@ -96,7 +96,7 @@ struct Sheet {
 
 // Sheet::location() and Sheet::display_title(), for what stands in for a sheet (indexer/sheet_record.h).
 std::string sheet_location(const std::string& file, std::uint32_t first_line, std::uint32_t last_line);
-std::string display_title(const std::string& title);
+std::string display_title(std::string_view title);
 
 // The key by which two sheets are the same 事業: the title normalised, spaces dropped, so that a line break
 // or a full-width space in the PDF conversion does not make two sheets of one 事業 look different.

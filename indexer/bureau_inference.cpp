@@ -62,11 +62,12 @@ InferenceReport infer_bureaus(const std::vector<SheetRecord*>& sheets, const std
     report.without_bureau = static_cast<int>(missing.size());
 
     // 1. Assignments, by id (as assigned, or as it will be) or by title.
-    std::map<std::string, const Assignment*> by_key;
+    std::map<std::string, const Assignment*, std::less<>> by_key;
     for (const Assignment& a : assignments) by_key.emplace(title_key(a.key), &a);
     for (SheetRecord* s : missing) {
         const Assignment* a = nullptr;
-        for (const std::string& key : {s->id, s->base, title_key(s->title)})
+        const std::string title = title_key(s->title);
+        for (const std::string_view key : {std::string_view(s->id), std::string_view(s->base), std::string_view(title)})
             if (auto it = by_key.find(key); !key.empty() && it != by_key.end()) {
                 a = it->second;
                 break;
@@ -111,7 +112,7 @@ InferenceReport infer_bureaus(const std::vector<SheetRecord*>& sheets, const std
         s->bureaus = from->bureaus;
         s->bureau_source = "same事業";
         std::string what = from->display_title();
-        if (from->year) what += " " + std::to_string(*from->year) + "年度";
+        if (from->year) what.append(" ").append(std::to_string(*from->year)).append("年度");
         if (from->kind) what += *from->kind;
         s->bureau_reason = std::string(how) + "「" + what + "」（" + from->location() + "）から";
         ++report.by_same_project;

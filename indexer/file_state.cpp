@@ -135,10 +135,10 @@ std::pair<std::string, int> split_id(const std::string& id) {
 
 // Both steps are linear in the number of sheets: 10,000 sheets sharing one title used to cost a scan of
 // every previous id (step 1) and a walk over every taken suffix (step 2) per sheet, 9–35 s to add one.
-void IdAllocator::keep_previous(std::vector<SheetRecord>& sheets, const std::vector<std::string>& previous) {
+void IdAllocator::keep_previous(std::span<SheetRecord> sheets, const std::vector<std::string>& previous) {
     // The free previous ids by base, smallest suffix first (in-file twins keep their order; of equal
     // suffixes the first listed).
-    std::map<std::string, std::multimap<int, std::string>> free_previous;
+    std::map<std::string, std::multimap<int, std::string>, std::less<>> free_previous;
     for (const std::string& id : previous)
         if (!taken(id)) {
             auto [base, n] = split_id(id);
@@ -146,21 +146,21 @@ void IdAllocator::keep_previous(std::vector<SheetRecord>& sheets, const std::vec
         }
     for (SheetRecord& s : sheets) {
         s.id.clear();
-        const auto it = free_previous.find(s.base);
+        const auto it = free_previous.find(std::string_view(s.base));
         if (it == free_previous.end()) continue;
         auto& ids = it->second;
         while (!ids.empty() && taken(ids.begin()->second)) ids.erase(ids.begin());
         if (ids.empty()) continue;
+        reserve(ids.begin()->second);
         s.id = ids.begin()->second;
         ids.erase(ids.begin());
-        reserve(s.id);
     }
 }
 
-void IdAllocator::assign_rest(std::vector<SheetRecord>& sheets) {
+void IdAllocator::assign_rest(std::span<SheetRecord> sheets) {
     for (SheetRecord& s : sheets) {
         if (!s.id.empty()) continue;
-        const std::string& base = s.base;
+        const std::string base(s.base);
         // Ids are only ever added to taken_, so every suffix below the one this base last got stays taken.
         int& n = next_suffix_[base];
         for (n = std::max(n, 1);; ++n) {

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,9 +62,9 @@ public:
     bool taken(const std::string& id) const { return taken_.count(id) > 0; }
     // Step 1, for every re-parsed file in sorted order: each sheet keeps an id the file had before
     // (`previous`) when it has the same base and is still free; the others are left with an empty id.
-    void keep_previous(std::vector<SheetRecord>& sheets, const std::vector<std::string>& previous);
+    void keep_previous(std::span<SheetRecord> sheets, const std::vector<std::string>& previous);
     // Step 2, for every re-parsed file in sorted order: sheets without an id get the first free one.
-    void assign_rest(std::vector<SheetRecord>& sheets);
+    void assign_rest(std::span<SheetRecord> sheets);
 
 private:
     std::set<std::string> taken_;

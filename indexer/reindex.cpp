@@ -10,6 +10,8 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <memory>
+#include <memory_resource>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -138,14 +140,17 @@ struct FileResult {
     enum class Kind { unreadable, unchanged, settling, parsed, failed } kind = Kind::unreadable;
     std::string hash;
     std::uint64_t size = 0;
-    std::vector<SheetRecord> records;
+    std::vector<SheetRecord> records;  // their strings in the run's record memory
     std::vector<ParseWarning> warnings;
     std::string error;  // for unreadable and failed: "file:line: message"
 };
 
 struct ParsedFile {
-    std::vector<SheetRecord> records;  // in source order, as the parser gives the sheets
+    std::vector<SheetRecord> records;  // in source order, as the parser gives the sheets, for the run-level steps
+    std::vector<SheetDecision> decisions;  // in the same order, what the second pass applies (keep_only_decisions())
     FileState state;
+
+    std::size_t sheets() const { return records.empty() ? decisions.size() : records.size(); }
 };
 
 std::vector<SheetRecord*> record_pointers(std::map<std::string, ParsedFile>& parsed) {
@@ -180,6 +185,7 @@ public:
         assign_ids();
         plan_deletions();
         warn_about_files_that_lost_many_sheets();
+        keep_only_decisions();
         if (refuse_mass_deletion()) return finish();
         write_changes();
         switch_to_the_new_index();
@@ -267,7 +273,7 @@ private:
                 return fr;
             }
             ParseResult parse = parser_.parse(decode_sheet_text(std::move(file.bytes), f), f);
-            fr.records = records_of(parse.sheets, f);  // f: an entry of inputs_.files, which outlives the run
+            fr.records = records_of(parse.sheets, f, record_memory_.get());  // f: an entry of inputs_.files, which outlives the run
             fr.warnings = std::move(parse.warnings);
             fr.kind = fr.records.empty() ? FileResult::Kind::failed : FileResult::Kind::parsed;
             if (fr.records.empty()) fr.error = f + ":1: シートが見つかりません";
@@ -382,8 +388,7 @@ private:
             ids.assign_rest(pf.records);
             const auto file = static_cast<std::uint32_t>(std::lower_bound(inputs_.files.begin(), inputs_.files.end(), f) - inputs_.files.begin());
             for (const SheetRecord& r : pf.records) {
-                pf.state.ids.push_back(r.id);
-                owner_[r.id] = file;
+                owner_[pf.state.ids.emplace_back(r.id)] = file;
             }
         }
     }
@@ -401,13 +406,24 @@ private:
         deletions_.erase(std::unique(deletions_.begin(), deletions_.end()), deletions_.end());
     }
 
+    // The run-level steps are done: of each record only its decision stays, and the records' memory is
+    // released whole (sheet_record.h says why whole).
+    void keep_only_decisions() {
+        for (auto& [f, pf] : parsed_) {
+            pf.decisions.reserve(pf.records.size());
+            for (const SheetRecord& r : pf.records) pf.decisions.push_back(SheetDecision::of(r));
+            std::vector<SheetRecord>().swap(pf.records);  // their strings go back to the memory about to go
+        }
+        record_memory_.reset();
+    }
+
     // A file cut short (copied half-way, truncated by a full disk) loses the sheets of its tail silently
     // otherwise: say so when one file loses many at once.
     void warn_about_files_that_lost_many_sheets() {
         for (const auto& [f, pf] : parsed_) {
             const auto st = states_.find(f);
             if (st == states_.end()) continue;
-            const std::size_t had = st->second.ids.size(), has = pf.records.size();
+            const std::size_t had = st->second.ids.size(), has = pf.sheets();
             if (has >= had || had - has < 5 || (had - has) * 5 < had) continue;
             warn(f + ": シートが " + std::to_string(had) + " 件から " + std::to_string(has) +
                  " 件に減りました。ファイルが途中で切れていないか確認してください");
@@ -444,7 +460,7 @@ private:
         std::size_t total = 0, done = 0;
         std::vector<std::string> files;
         for (const auto& [f, pf] : parsed_) {
-            total += pf.records.size();
+            total += pf.sheets();
             files.push_back(f);
         }
         // A batch of files at a time: their sheets are parsed again (on several threads), checked, written,
@@ -454,7 +470,7 @@ private:
             std::vector<ParsedFile*> batch;
             for (last = first; last < files.size() && (batch.empty() || sheets_in_batch < kBatchSheets); ++last) {
                 batch.push_back(&parsed_.at(files[last]));
-                sheets_in_batch += batch.back()->records.size();
+                sheets_in_batch += batch.back()->sheets();
             }
             std::vector<std::vector<Sheet>> sheets(batch.size());
             std::vector<std::vector<std::uint64_t>> hashes(batch.size());
@@ -526,10 +542,10 @@ private:
         if (sha256_hex(file.bytes) != pf.state.sha256)
             throw InputError("この実行の途中でファイルが書き換えられました（次の実行で読み直します）", f);
         std::vector<Sheet> sheets = parser_.parse(decode_sheet_text(std::move(file.bytes), f), f).sheets;
-        if (sheets.size() != pf.records.size())  // the parser is deterministic: a bug if ever seen
+        if (sheets.size() != pf.decisions.size())  // the parser is deterministic: a bug if ever seen
             throw std::logic_error("the second parse gave " + std::to_string(sheets.size()) + " sheets, the first " +
-                                   std::to_string(pf.records.size()));
-        for (std::size_t i = 0; i < sheets.size(); ++i) pf.records[i].apply_to(sheets[i]);
+                                   std::to_string(pf.decisions.size()));
+        for (std::size_t i = 0; i < sheets.size(); ++i) pf.decisions[i].apply_to(sheets[i], pf.state.ids[i]);
         return sheets;
     }
 
@@ -563,7 +579,7 @@ private:
         }
         report_.failed_files.push_back(f);
         auto pf = parsed_.find(f);
-        report_.sheets -= static_cast<int>(pf->second.records.size());
+        report_.sheets -= static_cast<int>(pf->second.sheets());
         --report_.files_parsed;
         parsed_.erase(pf);
         kept_.insert(f);
@@ -659,6 +675,9 @@ private:
     std::map<std::string, FileState> states_;
     bool force_ = false;
 
+    // The records' memory (sheet_record.h): released whole by keep_only_decisions(). Declared before what
+    // holds records, so that it outlives them. Synchronized: records are made on the parsing threads.
+    std::unique_ptr<std::pmr::synchronized_pool_resource> record_memory_ = std::make_unique<std::pmr::synchronized_pool_resource>();
     std::map<std::string, ParsedFile> parsed_;          // re-parsed files
     std::set<std::string> kept_;                        // files whose sheets stay as they are
     // id → the re-parsed file whose sheet has it now (its index in inputs_.files): one entry per sheet of the

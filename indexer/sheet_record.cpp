@@ -6,12 +6,33 @@
 
 namespace yosan {
 
-SheetRecord SheetRecord::of(const Sheet& s, std::string_view file) {
-    return {s.id, base_id(s), s.title, s.parent, s.year, s.kind, std::make_shared<const std::vector<BureauRef>>(s.bureaus),
-            s.bureau_source, s.bureau_reason, file, s.first_line, s.last_line};
+SheetRecord SheetRecord::of(const Sheet& s, std::string_view file, std::pmr::memory_resource* memory) {
+    const std::pmr::polymorphic_allocator<char> in(memory);
+    SheetRecord r{std::pmr::string(s.id, in),
+                  std::pmr::string(base_id(s), in),
+                  std::pmr::string(s.title, in),
+                  std::pmr::string(s.parent, in),
+                  s.year,
+                  std::nullopt,
+                  std::make_shared<const std::vector<BureauRef>>(s.bureaus),
+                  std::pmr::string(s.bureau_source, in),
+                  std::pmr::string(s.bureau_reason, in),
+                  file,
+                  s.first_line,
+                  s.last_line};
+    if (s.kind) r.kind.emplace(*s.kind, in);
+    return r;
 }
 
 void SheetRecord::apply_to(Sheet& s) const {
+    SheetDecision::of(*this).apply_to(s, id);
+}
+
+SheetDecision SheetDecision::of(const SheetRecord& r) {
+    return {r.bureaus, std::string(r.bureau_source), std::string(r.bureau_reason)};
+}
+
+void SheetDecision::apply_to(Sheet& s, std::string_view id) const {
     s.id = id;
     s.bureaus = *bureaus;
     s.bureau_source = bureau_source;
@@ -21,7 +42,7 @@ void SheetRecord::apply_to(Sheet& s) const {
 std::string SheetRecord::location() const { return sheet_location(std::string(file), first_line, last_line); }
 std::string SheetRecord::display_title() const { return yosan::display_title(title); }
 
-std::vector<SheetRecord> records_of(const std::vector<Sheet>& sheets, std::string_view file) {
+std::vector<SheetRecord> records_of(const std::vector<Sheet>& sheets, std::string_view file, std::pmr::memory_resource* memory) {
     std::vector<SheetRecord> out;
     out.reserve(sheets.size());
     std::map<std::string, std::shared_ptr<const std::vector<BureauRef>>> shared;  // by the list, spelled out
@@ -33,7 +54,7 @@ std::vector<SheetRecord> records_of(const std::vector<Sheet>& sheets, std::strin
             key.append("\n");
         }
         auto& list = shared[key];
-        SheetRecord r = SheetRecord::of(s, file);
+        SheetRecord r = SheetRecord::of(s, file, memory);
         if (list) r.bureaus = list;
         else list = r.bureaus;
         out.push_back(std::move(r));

@@ -356,15 +356,15 @@ TEST_CASE("ids for 10,000 sheets sharing one title: each keeps its own, one more
     first.keep_previous(sheets, {});
     first.assign_rest(sheets);
     std::vector<std::string> previous;
-    for (const SheetRecord& x : sheets) previous.push_back(x.id);
+    for (const SheetRecord& x : sheets) previous.emplace_back(x.id);
     CHECK(previous.back() == base_id(s) + "-10000");
 
     sheets.push_back(SheetRecord::of(s, "同じ題名.txt"));  // one more (a quadratic allocator took 9-35 s here)
     IdAllocator again;
     again.keep_previous(sheets, previous);
     again.assign_rest(sheets);
-    for (std::size_t i = 0; i < previous.size(); ++i) CHECK(sheets[i].id == previous[i]);
-    CHECK(sheets.back().id == base_id(s) + "-10001");
+    for (std::size_t i = 0; i < previous.size(); ++i) CHECK(std::string(sheets[i].id) == previous[i]);
+    CHECK(std::string(sheets.back().id) == base_id(s) + "-10001");
 }
 
 TEST_CASE("the shipped config has no key the reader does not know", "[hostile][config]") {
