@@ -147,10 +147,8 @@ struct FileResult {
 
 struct ParsedFile {
     std::vector<SheetRecord> records;  // in source order, as the parser gives the sheets, for the run-level steps
-    std::vector<SheetDecision> decisions;  // in the same order, what the second pass applies (keep_only_decisions())
-    FileState state;
-
-    std::size_t sheets() const { return records.empty() ? decisions.size() : records.size(); }
+    std::vector<SheetDecision> decisions;  // then, in the same order, what the second pass applies
+    FileState state;                       // from assign_ids() on, its ids are those of the sheets, in order
 };
 
 std::vector<SheetRecord*> record_pointers(std::map<std::string, ParsedFile>& parsed) {
@@ -273,7 +271,7 @@ private:
                 return fr;
             }
             ParseResult parse = parser_.parse(decode_sheet_text(std::move(file.bytes), f), f);
-            fr.records = records_of(parse.sheets, f, record_memory_.get());  // f: an entry of inputs_.files, which outlives the run
+            fr.records = records_of(parse.sheets, f, &record_memory_);  // f: an entry of inputs_.files, which outlives the run
             fr.warnings = std::move(parse.warnings);
             fr.kind = fr.records.empty() ? FileResult::Kind::failed : FileResult::Kind::parsed;
             if (fr.records.empty()) fr.error = f + ":1: シートが見つかりません";
@@ -406,15 +404,15 @@ private:
         deletions_.erase(std::unique(deletions_.begin(), deletions_.end()), deletions_.end());
     }
 
-    // The run-level steps are done: of each record only its decision stays, and the records' memory is
-    // released whole (sheet_record.h says why whole).
+    // The run-level steps are done: of each record only its decision stays, and the memory of the records'
+    // strings is released whole (sheet_record.h says why whole).
     void keep_only_decisions() {
         for (auto& [f, pf] : parsed_) {
             pf.decisions.reserve(pf.records.size());
             for (const SheetRecord& r : pf.records) pf.decisions.push_back(SheetDecision::of(r));
-            std::vector<SheetRecord>().swap(pf.records);  // their strings go back to the memory about to go
+            std::vector<SheetRecord>().swap(pf.records);
         }
-        record_memory_.reset();
+        record_memory_.release();
     }
 
     // A file cut short (copied half-way, truncated by a full disk) loses the sheets of its tail silently
@@ -423,7 +421,7 @@ private:
         for (const auto& [f, pf] : parsed_) {
             const auto st = states_.find(f);
             if (st == states_.end()) continue;
-            const std::size_t had = st->second.ids.size(), has = pf.sheets();
+            const std::size_t had = st->second.ids.size(), has = pf.state.ids.size();
             if (has >= had || had - has < 5 || (had - has) * 5 < had) continue;
             warn(f + ": シートが " + std::to_string(had) + " 件から " + std::to_string(has) +
                  " 件に減りました。ファイルが途中で切れていないか確認してください");
@@ -460,7 +458,7 @@ private:
         std::size_t total = 0, done = 0;
         std::vector<std::string> files;
         for (const auto& [f, pf] : parsed_) {
-            total += pf.sheets();
+            total += pf.state.ids.size();
             files.push_back(f);
         }
         // A batch of files at a time: their sheets are parsed again (on several threads), checked, written,
@@ -470,7 +468,7 @@ private:
             std::vector<ParsedFile*> batch;
             for (last = first; last < files.size() && (batch.empty() || sheets_in_batch < kBatchSheets); ++last) {
                 batch.push_back(&parsed_.at(files[last]));
-                sheets_in_batch += batch.back()->sheets();
+                sheets_in_batch += batch.back()->state.ids.size();
             }
             std::vector<std::vector<Sheet>> sheets(batch.size());
             std::vector<std::vector<std::uint64_t>> hashes(batch.size());
@@ -535,7 +533,7 @@ private:
     }
 
     // The second pass (reindex.h, "Two passes"): the sheets of a file parsed again from its bytes, with
-    // the run's decisions (ids, inferred bureaus) from its records. Bytes that changed since the first
+    // the run's decisions (ids from the file's state, bureaus from its SheetDecisions). Bytes that changed since the first
     // pass fail the file: it keeps its sheets, and the next run reads it again.
     std::vector<Sheet> sheets_of(const std::string& f, const ParsedFile& pf) const {
         RegularFile file = read_regular_file(f);
@@ -579,7 +577,7 @@ private:
         }
         report_.failed_files.push_back(f);
         auto pf = parsed_.find(f);
-        report_.sheets -= static_cast<int>(pf->second.sheets());
+        report_.sheets -= static_cast<int>(pf->second.state.ids.size());
         --report_.files_parsed;
         parsed_.erase(pf);
         kept_.insert(f);
@@ -675,9 +673,10 @@ private:
     std::map<std::string, FileState> states_;
     bool force_ = false;
 
-    // The records' memory (sheet_record.h): released whole by keep_only_decisions(). Declared before what
-    // holds records, so that it outlives them. Synchronized: records are made on the parsing threads.
-    std::unique_ptr<std::pmr::synchronized_pool_resource> record_memory_ = std::make_unique<std::pmr::synchronized_pool_resource>();
+    // The memory of the records' strings (sheet_record.h): released whole by keep_only_decisions(). Declared
+    // before what holds records, so that it outlives them. Synchronized: records are made on the parsing
+    // threads (examine() is const: like a mutex, the resource is a tool of the run, not its state).
+    mutable std::pmr::synchronized_pool_resource record_memory_;
     std::map<std::string, ParsedFile> parsed_;          // re-parsed files
     std::set<std::string> kept_;                        // files whose sheets stay as they are
     // id → the re-parsed file whose sheet has it now (its index in inputs_.files): one entry per sheet of the

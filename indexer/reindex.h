@@ -14,14 +14,14 @@
 // Two passes: the first reads and parses every changed file (on several threads) and keeps of each sheet
 // only a SheetRecord (indexer/sheet_record.h), what the run-level steps need: ids and bureau inference
 // across files. Once those are done, each record is cut down to its SheetDecision (the bureaus the run
-// decided on; the id is in the file's state) and the records' memory is released whole. The second pass
-// parses the files again, a batch at a time, gives their sheets the run's decisions and writes them; a
-// file whose bytes changed in between is not written and keeps its sheets until the next run. So the
-// indexer holds the parsed sheets of one batch of files at a time (about 2,000 sheets) and, for every
-// sheet of the run, a record of about 450 bytes, then a decision of about 80, instead of its 4 KB: at
-// 105,000 sheets a --full run peaked at 825 MB in stop 21, 436 MB in stop 22, some 393 in stop 23 (the
-// analyser maps UniDic once) and some 360 MB since stop 24 (bench/perf/README.md). Parsing twice costs
-// some 6 of the run's 200 CPU seconds there.
+// decided on; the id is in the file's state), and the memory of the records' strings is released whole.
+// The second pass parses the files again, a batch at a time, gives their sheets the run's decisions and
+// writes them; a file whose bytes changed in between is not written and keeps its sheets until the next
+// run. So the indexer holds the parsed sheets of one batch of files at a time (about 2,000 sheets) and,
+// for every sheet of the run, a record of about 500 bytes, then a decision of about 80, instead of its
+// 4 KB: at 105,000 sheets a --full run peaked at 825 MB in stop 21, 436 MB in stop 22, some 393 in stop
+// 23 (the analyser maps UniDic once) and some 360 MB since stop 24 (bench/perf/README.md). Parsing twice
+// costs some 6 of the run's 200 CPU seconds there.
 //
 // Both: a file that cannot be read, parsed or built keeps the sheets (and state) it had and is reported
 // (any error while handling one file fails that file, never the run); so do the files under a folder that

@@ -2,14 +2,14 @@
 // reads and writes (indexer/bureau_inference.h), and where the sheet stands.
 //
 // A run holds one record per sheet of the run, not the sheet: the sheets of a file are parsed again from
-// the file's bytes when the file is written (indexer/reindex.h, "Two passes"), and the records carry the
-// run's decisions over to them. A parsed sheet takes about 4 KB, its record about 450 bytes.
+// the file's bytes when the file is written (indexer/reindex.h, "Two passes"). A parsed sheet takes about
+// 4 KB, its record about 500 bytes. Once the run-level steps are done, each record is cut down to its
+// SheetDecision, which carries the run's decisions over to the sheet parsed again.
 //
-// The records' strings live in a memory resource the run owns and
-// releases whole once the run-level steps are done, keeping only the SheetDecisions. Freed one string at
-// a time instead, they left holes all over the heap among the strings still in use, and the second pass,
-// whose allocations (Xapian's buffered postings) landed in them, ran 10-50% slower (bench/perf/README.md,
-// "Stop 23" and "Stop 24").
+// The records' strings (titles, parents, reasons) live in a memory resource the run owns and releases
+// whole when the records are cut down. Freed one string at a time instead, they left holes all over the
+// heap among the strings still in use, and the second pass, whose allocations (Xapian's buffered
+// postings) landed in them, ran 10-50% slower (bench/perf/README.md, "Stop 23" and "Stop 24").
 #pragma once
 
 #include <cstdint>
@@ -41,7 +41,8 @@ struct SheetRecord {
     // The strings are allocated from `memory`.
     static SheetRecord of(const Sheet& sheet, std::string_view file,
                           std::pmr::memory_resource* memory = std::pmr::get_default_resource());
-    // The run's decisions: the id and the bureaus (as inferred).
+    // The run's decisions, the id and the bureaus (as inferred), for enrich_run_sheets(), which infers
+    // bureaus on sheets it holds whole.
     void apply_to(Sheet& sheet) const;
     std::string location() const;       // as Sheet::location()
     std::string display_title() const;  // as Sheet::display_title()

@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "core/schema.h"
+#include "indexer/bureau_inference.h"
 #include "indexer/document_builder.h"
 #include "indexer/file_state.h"
 #include "indexer/index_writer.h"
@@ -278,6 +279,50 @@ TEST_CASE("incremental runs: add, no change, modify, rename, delete", "[index]")
         CHECK(r.files_parsed == 1);
         CHECK(r.added == 6);
         CHECK(r.unchanged == static_cast<int>(total));
+    }
+}
+
+TEST_CASE("the bureaus a run infers reach the sheets it writes", "[index]") {
+    // The run decides bureaus on its records and applies them to the sheets it parses again (reindex.h,
+    // "Two passes"); what it stores must be what bureau inference gives the same sheets in one go.
+    std::vector<Sheet> expected = test::corpus_sheets();
+    std::vector<Sheet*> ptrs;
+    for (Sheet& s : expected) ptrs.push_back(&s);
+    Corpus c;
+    const InferenceReport inferred = enrich_run_sheets(ptrs, c.config);
+    REQUIRE(inferred.by_assignment > 0);
+    REQUIRE(inferred.by_same_project > 0);
+    std::map<std::string, const Sheet*> by_id;
+    for (const Sheet& s : expected) by_id[s.id] = &s;
+
+    const auto check_stored = [&] {
+        Xapian::Database d = c.db();
+        REQUIRE(d.get_doccount() == expected.size());
+        std::map<std::string, int> sources;
+        for (auto it = d.postlist_begin(""); it != d.postlist_end(""); ++it) {
+            const Sheet stored = Sheet::from_json(nlohmann::json::parse(d.get_document(*it).get_data()));
+            const auto e = by_id.find(stored.id);
+            REQUIRE(e != by_id.end());
+            INFO(stored.id << " " << stored.title);
+            CHECK(stored.bureau_source == e->second->bureau_source);
+            CHECK(stored.bureau_reason.empty() == e->second->bureau_reason.empty());
+            REQUIRE(stored.bureaus.size() == e->second->bureaus.size());
+            for (std::size_t i = 0; i < stored.bureaus.size(); ++i) {
+                CHECK(stored.bureaus[i].top == e->second->bureaus[i].top);
+                CHECK(stored.bureaus[i].divisions == e->second->bureaus[i].divisions);
+            }
+            ++sources[stored.bureau_source];
+        }
+        CHECK(sources["assignment"] == inferred.by_assignment);
+        CHECK(sources["same事業"] == inferred.by_same_project);
+    };
+    SECTION("a first run") {
+        REQUIRE(c.run().committed);
+        check_stored();
+    }
+    SECTION("a full rebuild") {
+        REQUIRE(c.run(true).committed);
+        check_stored();
     }
 }
 
