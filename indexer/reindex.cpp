@@ -385,9 +385,7 @@ private:
         for (auto& [f, pf] : parsed_) {
             ids.assign_rest(pf.records);
             const auto file = static_cast<std::uint32_t>(std::lower_bound(inputs_.files.begin(), inputs_.files.end(), f) - inputs_.files.begin());
-            for (const SheetRecord& r : pf.records) {
-                owner_[pf.state.ids.emplace_back(r.id)] = file;
-            }
+            for (const SheetRecord& r : pf.records) owner_[pf.state.ids.emplace_back(r.id)] = file;
         }
     }
 
@@ -532,9 +530,9 @@ private:
         report_.documents = writer_->size();
     }
 
-    // The second pass (reindex.h, "Two passes"): the sheets of a file parsed again from its bytes, with
-    // the run's decisions (ids from the file's state, bureaus from its SheetDecisions). Bytes that changed since the first
-    // pass fail the file: it keeps its sheets, and the next run reads it again.
+    // The second pass (reindex.h, "Two passes"): the sheets of a file parsed again from its bytes, with the
+    // run's decisions (ids from the file's state, bureaus from its SheetDecisions). Bytes that changed
+    // since the first pass fail the file: it keeps its sheets, and the next run reads it again.
     std::vector<Sheet> sheets_of(const std::string& f, const ParsedFile& pf) const {
         RegularFile file = read_regular_file(f);
         if (sha256_hex(file.bytes) != pf.state.sha256)
