@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <mutex>
 #include <unordered_map>
 
 #include "core/facets.h"
@@ -66,6 +68,21 @@ FacetTable::FacetTable(const Xapian::Database& db) {
     DivisionParents parents;
     for (const auto& [value, sheets] : pairs) parents.add(value, sheets);
     division_parents_ = parents.parents();
+}
+
+std::shared_ptr<const FacetTable> FacetTable::shared(const Xapian::Database& db) {
+    const std::string uuid = db.get_uuid();
+    if (uuid.empty()) return std::make_shared<const FacetTable>(db);
+    static std::mutex mutex;
+    static std::map<std::pair<std::string, Xapian::rev>, std::weak_ptr<const FacetTable>> tables;
+    // Held while a table is built: the others asking for it would only build the same.
+    const std::lock_guard lock(mutex);
+    std::erase_if(tables, [](const auto& entry) { return entry.second.expired(); });  // revisions no one reads
+    std::weak_ptr<const FacetTable>& entry = tables[{uuid, db.get_revision()}];
+    if (auto table = entry.lock()) return table;
+    auto table = std::make_shared<const FacetTable>(db);
+    entry = table;
+    return table;
 }
 
 }  // namespace yosan

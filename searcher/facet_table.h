@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +70,12 @@ class FacetTable {
 public:
     // Reads slots kSlotFacetRecord and kSlotBureauPairs of every document.
     explicit FacetTable(const Xapian::Database& db);
+
+    // The table of `db` at the revision it has open, built once and shared for as long as someone holds
+    // it. The server's pool of Searchers (one per worker thread) opens the same index: each built its own
+    // table, which at 10^5 sheets took 40-65 ms of a first request on each and 2.5 MB apiece (8 first
+    // requests at once: 29-221 ms each). A database without a uuid gets a table of its own.
+    static std::shared_ptr<const FacetTable> shared(const Xapian::Database& db);
 
     // The combinations of facet fields (each facets().size() fields, in table order).
     std::size_t combinations() const { return combination_fields_.size(); }

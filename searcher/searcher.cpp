@@ -299,8 +299,8 @@ const FacetTable* Searcher::facet_table() {
     // Over several databases a match spy is given each document with the docid of its own shard (Xapian
     // 1.4), which a table of the combined docids cannot be read by: those count from the records.
     if (remote_shards_ || db_.size() != 1) return nullptr;
-    if (!facet_table_) facet_table_.emplace(db_);
-    return &*facet_table_;
+    if (!facet_table_) facet_table_ = FacetTable::shared(db_);
+    return facet_table_.get();
 }
 
 const std::map<std::string, std::string>& Searcher::division_parents() {

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -196,7 +198,7 @@ private:
     bool remote_shards_ = false;  // the stub names xapian-tcpsrv shards: counts in a pass of their own
     std::filesystem::file_time_type opened_stub_time_{};
     std::optional<std::map<std::string, std::string>> division_parents_;  // reset by reopen()
-    std::optional<FacetTable> facet_table_;                               // reset by reopen()
+    std::shared_ptr<const FacetTable> facet_table_;                       // reset by reopen()
 };
 
 // Whether the index was analysed with the dictionaries and character fixes this process uses: the

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "core/error.h"
+#include "searcher/facet_table.h"
 #include "tests/test_support.h"
 
 using namespace yosan;
@@ -323,4 +324,28 @@ TEST_CASE_METHOD(Fixture, "every variant pair finds the same sheets from either 
         CHECK_FALSE(from_a.empty());
         CHECK(from_a == from_b);
     }
+}
+
+TEST_CASE("the facet table of an index revision is built once and shared", "[search]") {
+    // The server's pool opens the same index once per worker thread; each built its own table.
+    Xapian::Database a(test::corpus_index()), b(test::corpus_index());
+    const auto table = FacetTable::shared(a);
+    REQUIRE(table);
+    CHECK(table->combinations() > 1);
+    CHECK(FacetTable::shared(b) == table);
+
+    // Another revision gets a table of its own (the sheets it counts may have changed); one still open at
+    // the old revision keeps the old table.
+    test::TempDir dir("facet-table");
+    Xapian::WritableDatabase w(dir.file("db"), Xapian::DB_CREATE);
+    w.add_document(Xapian::Document());
+    w.commit();
+    Xapian::Database old_revision(dir.file("db"));
+    const auto old_table = FacetTable::shared(old_revision);
+    CHECK(old_table != table);  // another database
+    w.add_document(Xapian::Document());
+    w.commit();
+    Xapian::Database new_revision(dir.file("db"));
+    CHECK(FacetTable::shared(new_revision) != old_table);
+    CHECK(FacetTable::shared(old_revision) == old_table);
 }
