@@ -74,7 +74,9 @@ public:
     // The table of `db` at the revision it has open, built once and shared for as long as someone holds
     // it. The server's pool of Searchers (one per worker thread) opens the same index: each built its own
     // table, which at 10^5 sheets took 40-65 ms of a first request on each and 2.5 MB apiece (8 first
-    // requests at once: 29-221 ms each). A database without a uuid gets a table of its own.
+    // requests at once: 29-221 ms each). A database without a uuid gets a table of its own. A revision
+    // of a uuid holds the same documents wherever it is read (a replica included); copies of the files
+    // written apart would not, but yosan never writes to a copy (a --full run makes a new database).
     static std::shared_ptr<const FacetTable> shared(const Xapian::Database& db);
 
     // The combinations of facet fields (each facets().size() fields, in table order).
