@@ -46,7 +46,8 @@
 // (which xapian-tcpsrv runs too): a weight from the sheet id, so that ties never fall to docids, which
 // differ between one database, merged parts and shards.
 //
-// Document data is compact JSON (core/sheet.h, Sheet::to_json).
+// Document data is the sheet's compact JSON (core/sheet.h, Sheet::to_json), compressed by zstd against a
+// dictionary compiled into the binary (core/document_data.h; plain JSON up to schema 6).
 #pragma once
 
 #include <string_view>
@@ -89,6 +90,6 @@ inline constexpr std::string_view kMetaIndexedAt = "yosan:indexed_at";
 inline constexpr std::string_view kMetaSchema = "yosan:schema";
 // analysis_fingerprint() (core/config.h) of the run that last committed: dictionaries and character fixes.
 inline constexpr std::string_view kMetaAnalysis = "yosan:analysis";
-inline constexpr std::string_view kSchemaVersion = "6";
+inline constexpr std::string_view kSchemaVersion = "7";
 
 }  // namespace yosan::schema

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/bureaus.h"
+#include "core/document_data.h"
 #include "core/facets.h"
 #include "core/schema.h"
 #include "core/terms.h"
@@ -115,7 +116,7 @@ DocumentBuilder::Built DocumentBuilder::build(const Sheet& s, Analyzer::Session&
         const unsigned weight = sec.key == "purpose" ? w.purpose : sec.key == "overview" ? w.overview : w.other;
         add(sec.text, weight, "");
     }
-    doc.set_data(s.to_json().dump());
+    doc.set_data(document_data::encode(s));
     return {std::move(doc), {readings.begin(), readings.end()}};
 }
 

@@ -1,5 +1,5 @@
 // Turns a Sheet into a Xapian::Document following core/schema.h: boolean filter terms, weighted and
-// positional free-text terms (title, sections), kanji bigrams, value slots and JSON data, and lists the
+// positional free-text terms (title, sections), kanji bigrams, value slots and the document data (core/document_data.h), and lists the
 // sheet's reading entries, which the writer keeps in the database's reading lexicon (core/terms.h), not in
 // the document.
 //

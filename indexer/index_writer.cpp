@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "core/document_data.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/schema.h"
@@ -287,7 +288,7 @@ void IndexWriter::put_sheets(const std::vector<const Sheet*>& sheets, bool force
         Xapian::WritableDatabase& db = shard(s->id);
         auto post = db.postlist_begin(term);
         const bool existed = post != db.postlist_end(term);
-        if (existed && !force && db.get_document(*post).get_data() == s->to_json().dump()) {
+        if (existed && !force && document_data::holds(db.get_document(*post).get_data(), *s)) {
             ++stats.unchanged;
             continue;
         }
@@ -487,7 +488,7 @@ std::set<std::string> IndexWriter::indexed_files() const {
     for (auto it = all_.allterms_begin(prefix); it != all_.allterms_end(prefix); ++it) {
         auto post = all_.postlist_begin(*it);
         if (post == all_.postlist_end(*it)) continue;
-        files.insert(Sheet::from_json(nlohmann::json::parse(all_.get_document(*post).get_data())).file);
+        files.insert(document_data::decode(all_.get_document(*post).get_data()).file);
     }
     return files;
 }

@@ -22,6 +22,7 @@
 #include <xapian.h>
 
 #include "core/bureaus.h"
+#include "core/document_data.h"
 #include "core/error.h"
 #include "core/schema.h"
 #include "core/terms.h"
@@ -80,7 +81,7 @@ std::map<std::string, FileState> read_states(const Xapian::Database& db) {
         // The path from a document's data: a long one is hashed in its term (core/terms.h).
         auto first = db.postlist_begin(*t);
         if (first == db.postlist_end(*t)) continue;
-        const std::string path = Sheet::from_json(nlohmann::json::parse(db.get_document(*first).get_data())).file;
+        const std::string path = document_data::decode(db.get_document(*first).get_data()).file;
         if (states.count(path)) continue;
         FileState s;
         s.path = path;
@@ -629,7 +630,7 @@ private:
             const std::string term = terms::boolean(schema::kId, s->id);
             auto post = live_->postlist_begin(term);
             if (post == live_->postlist_end(term)) ++report_.added;
-            else if (live_->get_document(*post).get_data() == s->to_json().dump()) ++report_.unchanged;
+            else if (document_data::holds(live_->get_document(*post).get_data(), *s)) ++report_.unchanged;
             else ++report_.updated;
         }
     }

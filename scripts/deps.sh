@@ -5,6 +5,8 @@ YOSAN_PACKAGES=(
   libmecab-dev mecab-utils unidic-mecab mecab-ipadic-utf8
   libicu-dev libboost-program-options-dev
   catch2 libcpp-httplib-dev nlohmann-json3-dev libtomlplusplus-dev
+  # the document data is compressed with zstd against a dictionary (core/document_data.h)
+  libzstd-dev
   # the browser test (headless chromium via playwright-core; npm is installed by tests/browser/run.sh when
   # missing) with a Japanese font for its screenshots, and wrk for bench/http
   nodejs chromium fonts-ipafont-gothic wrk

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/budget.h"
+#include "core/document_data.h"
 #include "core/schema.h"
 #include "core/terms.h"
 #include "core/text.h"
@@ -21,7 +22,7 @@ std::vector<Sheet> Searcher::all_matches(const SearchRequest& req, Xapian::docco
     total = mset.get_matches_estimated();  // exact: check_at_least is every document
     std::vector<Sheet> out;
     out.reserve(mset.size());
-    for (auto it = mset.begin(); it != mset.end(); ++it) out.push_back(Sheet::from_json(nlohmann::json::parse(it.get_document().get_data())));
+    for (auto it = mset.begin(); it != mset.end(); ++it) out.push_back(document_data::decode(it.get_document().get_data()));
     return out;
 }
 
@@ -37,7 +38,7 @@ std::vector<Sheet> Searcher::title_phrase_sheets(const std::string& name, Xapian
     enquire.set_weighting_scheme(Xapian::BoolWeight());
     const Xapian::MSet mset = enquire.get_mset(0, limit);
     std::vector<Sheet> out;
-    for (auto it = mset.begin(); it != mset.end(); ++it) out.push_back(Sheet::from_json(nlohmann::json::parse(it.get_document().get_data())));
+    for (auto it = mset.begin(); it != mset.end(); ++it) out.push_back(document_data::decode(it.get_document().get_data()));
     return out;
 }
 

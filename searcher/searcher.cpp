@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/budget.h"
+#include "core/document_data.h"
 #include "core/error.h"
 #include "core/schema.h"
 #include "core/terms.h"
@@ -488,7 +489,7 @@ SearchResult Searcher::search(const SearchRequest& req) {
     int rank = static_cast<int>(req.offset);
     for (auto it = mset.begin(); it != mset.end(); ++it) {
         Hit h;
-        h.sheet = Sheet::from_json(nlohmann::json::parse(it.get_document().get_data()));
+        h.sheet = document_data::decode(it.get_document().get_data());
         h.score = pq.has_text ? it.get_weight() : 0;  // without words the weight only orders ties (prepare())
         h.rank = ++rank;
         h.snippet = make_snippet(h.sheet, pq.highlight);
@@ -941,7 +942,7 @@ std::optional<Sheet> Searcher::sheet(const std::string& id) {
     const std::string term = terms::boolean(schema::kId, id);
     auto it = db_.postlist_begin(term);
     if (it == db_.postlist_end(term)) return std::nullopt;
-    return Sheet::from_json(nlohmann::json::parse(db_.get_document(*it).get_data()));
+    return document_data::decode(db_.get_document(*it).get_data());
 }
 
 std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit) {
@@ -949,7 +950,7 @@ std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit
     auto pl = db_.postlist_begin(idterm);
     if (pl == db_.postlist_end(idterm)) return {};
     const Xapian::docid did = *pl;
-    const Sheet self = Sheet::from_json(nlohmann::json::parse(db_.get_document(did).get_data()));
+    const Sheet self = document_data::decode(db_.get_document(did).get_data());
 
     // The same 事業 (other years and kinds), its parent and its sub-projects share title words: weigh a
     // title phrase of the sheet's own title and of its parent far above the general expansion.
@@ -990,7 +991,7 @@ std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit
     int rank = 0;
     for (auto it = mset.begin(); it != mset.end(); ++it) {
         Hit h;
-        h.sheet = Sheet::from_json(nlohmann::json::parse(it.get_document().get_data()));
+        h.sheet = document_data::decode(it.get_document().get_data());
         h.score = it.get_weight();
         h.rank = ++rank;
         out.push_back(std::move(h));

@@ -16,6 +16,7 @@
 
 #include "core/budget.h"
 #include "core/config.h"
+#include "core/document_data.h"
 #include "core/error.h"
 #include "core/schema.h"
 #include "indexer/document_builder.h"
@@ -225,7 +226,7 @@ TEST_CASE("hostile files fail or warn alone, the run goes on and exits 3", "[hos
     // No amount was stored from the absurd figures.
     Xapian::Database db(d.index);
     for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
-        const auto j = nlohmann::json::parse(db.get_document(*it).get_data());
+        const auto j = nlohmann::json::parse(document_data::decode_json(db.get_document(*it).get_data()));
         if (j.contains("amount")) CHECK(j["amount"].get<std::int64_t>() > 0);
     }
 }

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/document_data.h"
 #include "core/error.h"
 #include "core/schema.h"
 #include "indexer/bureau_inference.h"
@@ -90,7 +91,7 @@ struct Corpus {
         std::map<std::string, std::string> out;
         Xapian::Database d = db();
         for (auto it = d.postlist_begin(""); it != d.postlist_end(""); ++it) {
-            const auto j = nlohmann::json::parse(d.get_document(*it).get_data());
+            const auto j = nlohmann::json::parse(document_data::decode_json(d.get_document(*it).get_data()));
             out[j["id"].get<std::string>()] = j["source"]["file"].get<std::string>();
         }
         return out;
@@ -116,7 +117,7 @@ struct Corpus {
     std::size_t stored_with(const std::string& text) const {
         std::size_t n = 0;
         Xapian::Database d = db();
-        for (auto it = d.postlist_begin(""); it != d.postlist_end(""); ++it) n += d.get_document(*it).get_data().find(text) != std::string::npos;
+        for (auto it = d.postlist_begin(""); it != d.postlist_end(""); ++it) n += document_data::decode_json(d.get_document(*it).get_data()).find(text) != std::string::npos;
         return n;
     }
     std::size_t count_in(const std::string& name) const {
@@ -300,7 +301,7 @@ TEST_CASE("the bureaus a run infers reach the sheets it writes", "[index]") {
         REQUIRE(d.get_doccount() == expected.size());
         std::map<std::string, int> sources;
         for (auto it = d.postlist_begin(""); it != d.postlist_end(""); ++it) {
-            const Sheet stored = Sheet::from_json(nlohmann::json::parse(d.get_document(*it).get_data()));
+            const Sheet stored = document_data::decode(d.get_document(*it).get_data());
             const auto e = by_id.find(stored.id);
             REQUIRE(e != by_id.end());
             INFO(stored.id << " " << stored.title);

@@ -45,7 +45,7 @@ echo "package: $(basename "$DEB") ($(stat -c %s "$DEB") bytes)"
 depends=$(dpkg-deb -f "$DEB" Depends)
 echo "Depends: $depends"
 # The shared libraries (dpkg-shlibdeps) and what no link shows (the dictionary, xapian-tools, adduser).
-for dep in 'libxapian[0-9]+' 'libmecab[0-9]+' 'libicu[0-9]+' 'libboost-program-options[0-9.]+' 'libstdc\+\+6' \
+for dep in 'libxapian[0-9]+' 'libmecab[0-9]+' 'libicu[0-9]+' 'libzstd[0-9]+' 'libboost-program-options[0-9.]+' 'libstdc\+\+6' \
            'unidic-mecab' 'xapian-tools' 'adduser'; do
   grep -Eq "(^|, )$dep( |,|$)" <<<"$depends" || fail "Depends lacks $dep"
 done
