@@ -1,7 +1,7 @@
 // Turns a Sheet into a Xapian::Document following core/schema.h: boolean filter terms, weighted and
-// positional free-text terms (title, sections), kanji bigrams, value slots and the document data (core/document_data.h), and lists the
-// sheet's reading entries, which the writer keeps in the database's reading lexicon (core/terms.h), not in
-// the document.
+// positional free-text terms (title, sections), kanji bigrams, value slots and the document data
+// (core/document_data.h), and lists the sheet's reading entries, which the writer keeps in the database's
+// reading lexicon (core/terms.h), not in the document.
 //
 // Thread safety: build() is const and thread safe when each thread passes its own Analyzer::Session.
 #pragma once
