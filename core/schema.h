@@ -10,7 +10,9 @@
 //  XK      budget kind                               boolean   XK補正
 //  XA      amount bucket index (0 = smallest)        boolean   XA2
 //  XF      source file (normalised path)             boolean   XF/data/meti.txt
-//  S       title words                               free      S蓄電池 (positional)
+//  S       title words                               free      S蓄電池 (no positions: the title's words
+//                                                              stand at the same positions in the body;
+//                                                              core/terms.h positional(), schema 7)
 //  (none)  body words, title words included          free      蓄電 (positional)
 //  XG      kanji bigrams of kanji runs (compound     free      XG電池 (no positions)
 //          parts: 電池 inside 蓄電池)

@@ -60,6 +60,23 @@ std::size_t word_forms(std::string_view prefix, const Token& token, std::array<s
     return token.surface != token.term ? put(token.surface, n) : n;
 }
 
+Xapian::Query positional(Xapian::Query::op op, std::string_view prefix, const std::vector<std::vector<std::string>>& forms,
+                         Xapian::termcount window) {
+    const auto any_form = [](const std::vector<std::string>& f, std::size_t strip) {
+        std::vector<std::string> terms;
+        for (const std::string& t : f) terms.push_back(t.substr(strip));
+        return terms.size() == 1 ? Xapian::Query(terms.front()) : Xapian::Query(Xapian::Query::OP_OR, terms.begin(), terms.end());
+    };
+    std::vector<Xapian::Query> words, body;
+    for (const auto& f : forms) {
+        words.push_back(any_form(f, 0));
+        if (!prefix.empty()) body.push_back(any_form(f, prefix.size()));
+    }
+    if (prefix.empty()) return Xapian::Query(op, words.begin(), words.end(), window);
+    return Xapian::Query(Xapian::Query::OP_AND, Xapian::Query(Xapian::Query::OP_AND, words.begin(), words.end()),
+                         Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(op, body.begin(), body.end(), window), 0.0));
+}
+
 std::vector<std::string> word_forms(std::string_view prefix, const Token& token) {
     std::array<std::string, 2> forms;
     const std::size_t n = word_forms(prefix, token, forms);

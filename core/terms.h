@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include <xapian.h>
+
 #include "core/analyzer.h"
 #include "core/schema.h"
 #include "core/text.h"
@@ -62,6 +64,14 @@ bool reading(const Token& token, std::string& out);
 std::string reading_prefix(std::string_view folded_reading);
 // A katakana reading with small kana folded to full size (ダッタン → ダツタン), as reading entries hold it.
 std::string fold_reading(std::string_view katakana);
+
+// A phrase or NEAR of words, each given in its forms (word_forms under `prefix`). Title terms ("S") carry no
+// positions: the body holds every title word at the same position, so the positions are checked on the
+// body terms, and the title terms (ANDed) decide which sheets match and weigh them as a phrase of them
+// would. Positions of S would add a twentieth to the index for title phrases alone. The indexer and every
+// positional query over a field take this rule from here.
+Xapian::Query positional(Xapian::Query::op op, std::string_view prefix, const std::vector<std::vector<std::string>>& forms,
+                         Xapian::termcount window);
 
 // Kanji bigram terms of a run of kanji ("XG" + the overlapping two-character pieces): 蓄電池 → XG蓄電,
 // XG電池. The indexer and the query parser both take them from here, so compound parts match the same way

@@ -48,8 +48,10 @@ struct TermSink {
             // The folded term carries the weight; other forms match at the same position without adding
             // to the word's frequency, so a word written two ways does not count twice.
             for (std::size_t i = 0, n = terms::word_forms("", t, forms); i < n; ++i) doc.add_posting(forms[i], pos, i == 0 ? weight : 0);
+            // A field's terms (the title's S) carry no positions: its words stand at these positions in the
+            // body already (terms::positional).
             if (!field_prefix.empty())
-                for (std::size_t i = 0, n = terms::word_forms(field_prefix, t, forms); i < n; ++i) doc.add_posting(forms[i], pos, i == 0 ? 1 : 0);
+                for (std::size_t i = 0, n = terms::word_forms(field_prefix, t, forms); i < n; ++i) doc.add_term(forms[i], i == 0 ? 1 : 0);
             if (terms::reading(t, reading)) readings.insert(reading);
             if (all_of_script(t.surface, is_kanji)) {
                 if (run.empty() || t.begin != run_end) flush_run();

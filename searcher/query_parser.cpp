@@ -436,10 +436,7 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
     };
     const auto add_compounds = [&] {
         for (const Compound& c : compounds) {
-            std::vector<Xapian::Query> words;
-            for (const auto& f : c.forms)
-                words.push_back(f.size() == 1 ? Xapian::Query(f.front()) : Xapian::Query(Xapian::Query::OP_OR, f.begin(), f.end()));
-            const Xapian::Query whole(Xapian::Query::OP_PHRASE, words.begin(), words.end(), c.span);
+            const Xapian::Query whole = terms::positional(Xapian::Query::OP_PHRASE, prefix, c.forms, c.span);
             forms.phrases.add(whole);
             if (phrase) {
                 forms.positional.add(whole);
@@ -447,7 +444,7 @@ std::optional<QueryParser::WordQuery> QueryParser::word_query(const std::string&
             } else {
                 // A compound typed as one word (国内製造基盤) also matches its words standing a little apart
                 // (国内の製造基盤); only the phrase ranks it first.
-                forms.positional.add(Xapian::Query(Xapian::Query::OP_NEAR, words.begin(), words.end(), c.span + 3));
+                forms.positional.add(terms::positional(Xapian::Query::OP_NEAR, prefix, c.forms, c.span + 3));
             }
         }
     };

@@ -956,12 +956,12 @@ std::vector<Hit> Searcher::similar(const std::string& id, Xapian::doccount limit
     // title phrase of the sheet's own title and of its parent far above the general expansion.
     std::vector<Xapian::Query> parts;
     for (const std::string& name : {self.title, self.parent}) {
-        std::vector<std::string> terms;
+        std::vector<std::vector<std::string>> words;
         for (const Token& t : analyzer_.analyze(session_, name, 0, Analyzer::Mode::query))
-            if (t.indexed) terms.push_back(std::string(schema::kTitle) + t.term);
-        if (!terms.empty())
+            if (t.indexed) words.push_back({std::string(schema::kTitle) + t.term});
+        if (!words.empty())
             parts.emplace_back(Xapian::Query::OP_SCALE_WEIGHT,
-                               Xapian::Query(Xapian::Query::OP_PHRASE, terms.begin(), terms.end(), terms.size()), 10.0);
+                               terms::positional(Xapian::Query::OP_PHRASE, schema::kTitle, words, words.size()), 10.0);
     }
     // Sheets whose titles share the words of this one (蓄電池, 半導体) come next.
     std::vector<std::string> title_words;

@@ -7,6 +7,8 @@
 #include <tuple>
 
 #include "core/error.h"
+#include "core/schema.h"
+#include "indexer/document_builder.h"
 #include "searcher/facet_table.h"
 #include "tests/test_support.h"
 
@@ -291,6 +293,46 @@ TEST_CASE_METHOD(Fixture, "absurd queries are usage errors", "[search]") {
     big.limit = 100000;
     CHECK_THROWS_AS(searcher.search(big), UsageError);
     CHECK_THROWS_AS(parse_sort("random"), UsageError);
+}
+
+TEST_CASE_METHOD(Fixture, "a title phrase matches exactly the titles that hold it, though title terms carry no positions", "[search]") {
+    // The title's words (a sub-project's with its parent's: indexed_title) keep their positions in the body only (core/terms.h positional): the index has none
+    // for S terms, and a title phrase is checked on the body's positions.
+    Xapian::Database db(test::corpus_index());
+    const std::string term = std::string(schema::kTitle) + "基盤";
+    REQUIRE(db.get_termfreq(term) > 3);
+    for (auto it = db.postlist_begin(term); it != db.postlist_end(term); ++it) {
+        CHECK(db.positionlist_begin(*it, term) == db.positionlist_end(*it, term));
+        CHECK(db.positionlist_begin(*it, "基盤") != db.positionlist_end(*it, "基盤"));
+    }
+    const auto title_ids = [](const std::string& text) {
+        std::set<std::string> ids;
+        for (const Sheet& s : test::corpus_sheets())
+            if (title_key(indexed_title(s)).find(title_key(text)) != std::string::npos) ids.insert(s.id);
+        return ids;
+    };
+    const auto hit_ids = [&](const std::string& query) {
+        std::set<std::string> ids;
+        for (const Hit& h : run(query, 200).hits) ids.insert(h.sheet.id);
+        return ids;
+    };
+    for (const std::string phrase : {"基盤整備", "省エネルギー投資", "なりわい再建"}) {
+        INFO(phrase);
+        const std::set<std::string> expected = title_ids(phrase), found = hit_ids("title:\"" + phrase + "\"");
+        CHECK(expected.size() >= 2);
+        CHECK(found == expected);
+        // The same phrase anywhere in the sheet finds more: the body's positions alone do not decide.
+        CHECK(hit_ids("\"" + phrase + "\"").size() > found.size());
+    }
+    // What differs from positions of the title's own: a title with the words apart (技術の開発) is found
+    // when its body has the phrase (技術開発). Every title that holds the phrase is still found.
+    const std::set<std::string> expected = title_ids("技術開発"), found = hit_ids("title:\"技術開発\"");
+    CHECK(std::includes(found.begin(), found.end(), expected.begin(), expected.end()));
+    for (const Hit& h : run("title:\"技術開発\"", 200).hits) {
+        CHECK(indexed_title(h.sheet).find("技術") != std::string::npos);
+        CHECK(indexed_title(h.sheet).find("開発") != std::string::npos);
+    }
+    CHECK(found.size() <= expected.size() + 1);
 }
 
 TEST_CASE_METHOD(Fixture, "related sheets", "[search]") {
