@@ -60,6 +60,11 @@ std::size_t word_forms(std::string_view prefix, const Token& token, std::array<s
     return token.surface != token.term ? put(token.surface, n) : n;
 }
 
+bool surface_has_positions(const Token& token) {
+    const std::string_view pos = token.pos;
+    return !(pos.starts_with("動詞") || pos.starts_with("形容詞") || pos.starts_with("助動詞"));
+}
+
 Xapian::Query positional(Xapian::Query::op op, std::string_view prefix, const std::vector<std::vector<std::string>>& forms,
                          Xapian::termcount window) {
     const auto any_form = [](const std::vector<std::string>& f, std::size_t strip) {

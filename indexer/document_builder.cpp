@@ -46,8 +46,12 @@ struct TermSink {
             }
             const Xapian::termpos pos = t.position + 1;
             // The folded term carries the weight; other forms match at the same position without adding
-            // to the word's frequency, so a word written two ways does not count twice.
-            for (std::size_t i = 0, n = terms::word_forms("", t, forms); i < n; ++i) doc.add_posting(forms[i], pos, i == 0 ? weight : 0);
+            // to the word's frequency, so a word written two ways does not count twice. An inflected
+            // surface matches as a word but stands at no position (terms::surface_has_positions).
+            for (std::size_t i = 0, n = terms::word_forms("", t, forms); i < n; ++i) {
+                if (i == 0 || terms::surface_has_positions(t)) doc.add_posting(forms[i], pos, i == 0 ? weight : 0);
+                else doc.add_term(forms[i], 0);
+            }
             // A field's terms (the title's S) carry no positions: its words stand at these positions in the
             // body already (terms::positional).
             if (!field_prefix.empty())

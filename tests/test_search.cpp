@@ -335,6 +335,26 @@ TEST_CASE_METHOD(Fixture, "a title phrase matches exactly the titles that hold i
     CHECK(found.size() <= expected.size() + 1);
 }
 
+TEST_CASE_METHOD(Fixture, "an inflected surface matches as a word without positions; a noun's surface keeps them", "[search]") {
+    Xapian::Database db(test::corpus_index());
+    // 進め (of 進める): a term of every sheet that writes it, at no position; the lemma has the positions.
+    REQUIRE(db.get_termfreq("進め") > 3);
+    for (auto it = db.postlist_begin("進め"); it != db.postlist_end("進め"); ++it) {
+        CHECK(db.positionlist_begin(*it, "進め") == db.positionlist_end(*it, "進め"));
+        CHECK(db.positionlist_begin(*it, "進める") != db.positionlist_end(*it, "進める"));
+    }
+    CHECK(run("進め", 200).total >= db.get_termfreq("進め"));
+    // UniDic reads エネ as エイネ before の (再エネの導入) and as エネ after 再: the phrase 再エネ meets the
+    // first through the noun's surface, which keeps its positions.
+    std::set<std::string> expected, found;
+    for (const Sheet& s : test::corpus_sheets())
+        for (const Section& sec : s.sections)
+            if (sec.text.find("再エネの") != std::string::npos) expected.insert(s.id);
+    REQUIRE_FALSE(expected.empty());
+    for (const Hit& h : run("\"再エネ\"", 200).hits) found.insert(h.sheet.id);
+    CHECK(std::includes(found.begin(), found.end(), expected.begin(), expected.end()));
+}
+
 TEST_CASE_METHOD(Fixture, "related sheets", "[search]") {
     // The 補正 sheet of the same 事業 comes first for 宇宙戦略基金事業.
     auto similar = searcher.similar(test::sheet_at_line(198).id, 5);
