@@ -13,7 +13,9 @@
 //  S       title words                               free      S蓄電池 (no positions: the title's words
 //                                                              stand at the same positions in the body;
 //                                                              core/terms.h positional(), schema 7)
-//  (none)  body words, title words included          free      蓄電 (positional)
+//  (none)  body words, title words included          free      蓄電 (positional; an inflected word's
+//                                                              surface, 進め of 進める, has none: core/terms.h
+//                                                              surface_has_positions(), schema 7)
 //  XG      kanji bigrams of kanji runs (compound     free      XG電池 (no positions)
 //          parts: 電池 inside 蓄電池)
 //  R       katakana reading TAB the word it reads    metadata  Rハンドウタイ\t半導体: a key of the first

@@ -67,8 +67,8 @@ std::string fold_reading(std::string_view katakana);
 
 // Whether a token's surface, where it differs from the folded term (word_forms' second form), is posted
 // with positions. Not for inflecting words (動詞, 形容詞, 助動詞): their lemma stands at every position
-// of every inflection, which is what phrases of them need, and their surfaces (進め, 高く) cost a twentieth
-// of the index in positions alone. They still match as words. A noun's surface keeps its positions: a
+// of every inflection, which is what phrases of them need, and their surfaces' positions (進め, 高く)
+// were 4% of the index. They still match as words. A noun's surface keeps its positions: a
 // noun's lemma can change with its context (エネ reads エイネ before の and エネ after 再), and a phrase
 // (再エネ) then meets it through its surface.
 bool surface_has_positions(const Token& token);
