@@ -39,8 +39,9 @@ std::string word(std::string_view prefix, std::string_view text);
 
 // The terms one token stands for in a field, strongest first: its folded term (the lemma), then its
 // surface when that differs (UniDic reads 宇宙 standing alone as the name ソラ; indexing and searching the
-// surface too means 宇宙 still finds 宇宙). The indexer posts all of them at the token's position; the
-// query parser ORs them as synonyms. Empty for a token that is not indexed or too long.
+// surface too means 宇宙 still finds 宇宙). The indexer posts them at the token's position (in the body;
+// not an inflected surface, nor title terms: surface_has_positions, positional); the query parser ORs them
+// as synonyms. Empty for a token that is not indexed or too long.
 std::vector<std::string> word_forms(std::string_view prefix, const Token& token);
 // The same into `out`, assigned into its strings so that their memory is reused (the indexer asks this of
 // every token twice; allocating each term cost more than looking it up in the document): how many forms.

@@ -468,29 +468,16 @@ void IndexWriter::set_file_state(const FileState& state) { set_metadata(FileStat
 
 void IndexWriter::erase_file_state(const std::string& path) { set_metadata(FileState::key(path), ""); }
 
-std::map<std::string, std::string> IndexWriter::file_ids(const std::string& file) const {
-    std::map<std::string, std::string> ids;  // id → stored data
+std::set<std::string> IndexWriter::file_ids(const std::string& file) const {
+    std::set<std::string> ids;
     const std::string term = terms::boolean(schema::kFile, file);
     for (auto it = all_.postlist_begin(term); it != all_.postlist_end(term); ++it) {
         Xapian::Document doc = all_.get_document(*it);
         auto t = doc.termlist_begin();
         t.skip_to(std::string(schema::kId));
-        if (t != doc.termlist_end() && (*t).rfind(schema::kId, 0) == 0) ids[(*t).substr(schema::kId.size())] = doc.get_data();
+        if (t != doc.termlist_end() && (*t).rfind(schema::kId, 0) == 0) ids.insert((*t).substr(schema::kId.size()));
     }
     return ids;
-}
-
-std::set<std::string> IndexWriter::indexed_files() const {
-    // A long path is hashed in its term (core/terms.h), so the path is read from the data of one of the
-    // file's documents: one document per file, not per sheet.
-    std::set<std::string> files;
-    const std::string prefix(schema::kFile);
-    for (auto it = all_.allterms_begin(prefix); it != all_.allterms_end(prefix); ++it) {
-        auto post = all_.postlist_begin(*it);
-        if (post == all_.postlist_end(*it)) continue;
-        files.insert(document_data::decode(all_.get_document(*post).get_data()).file);
-    }
-    return files;
 }
 
 void IndexWriter::replace_file(const std::string& file, const std::vector<Sheet>& sheets) {
@@ -501,11 +488,11 @@ void IndexWriter::replace_file(const std::string& file, const std::vector<Sheet>
         old.erase(s.id);
     }
     put(ptrs, false);
-    for (const auto& [id, data] : old) remove(id);
+    for (const std::string& id : old) remove(id);
 }
 
 void IndexWriter::remove_file(const std::string& file) {
-    for (const auto& [id, data] : file_ids(file)) remove(id);
+    for (const std::string& id : file_ids(file)) remove(id);
 }
 
 void IndexWriter::commit() {

@@ -175,10 +175,8 @@ public:
     void replace_file(const std::string& file, const std::vector<Sheet>& sheets);
     // Deletes every sheet that came from `file`.
     void remove_file(const std::string& file);
-    // The source files the index holds sheets from (the XF terms).
-    std::set<std::string> indexed_files() const;
-    // id → stored data of the sheets indexed from `file`.
-    std::map<std::string, std::string> file_ids(const std::string& file) const;
+    // The ids of the sheets indexed from `file`.
+    std::set<std::string> file_ids(const std::string& file) const;
 
     // One atomic commit per shard, shard 0 last (see "Atomicity"); records the time and schema version in
     // the metadata, and first drops reading entries whose words are gone (see "The lexicons").

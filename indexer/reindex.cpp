@@ -75,9 +75,14 @@ std::map<std::string, FileState> read_states(const Xapian::Database& db) {
     for (auto it = db.metadata_keys_begin(prefix); it != db.metadata_keys_end(prefix); ++it)
         if (auto s = FileState::from_json(db.get_metadata(*it))) states[s->path] = std::move(*s);
     // An index written before file states existed: recover each file's ids from its documents. The empty
-    // hash makes every such file count as changed once.
+    // hash makes every such file count as changed once. Files with a state are known by their term, so
+    // no document is read for them (document data that cannot be read, say of another dictionary, is then
+    // simply rewritten by the run).
+    std::set<std::string> known;
+    for (const auto& [path, state] : states) known.insert(terms::boolean(schema::kFile, path));
     const std::string fprefix(schema::kFile);
     for (auto t = db.allterms_begin(fprefix); t != db.allterms_end(fprefix); ++t) {
+        if (known.count(*t)) continue;
         // The path from a document's data: a long one is hashed in its term (core/terms.h).
         auto first = db.postlist_begin(*t);
         if (first == db.postlist_end(*t)) continue;

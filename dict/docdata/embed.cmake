@@ -4,15 +4,16 @@
 file(READ "${IN}" hex HEX)
 string(LENGTH "${hex}" n)
 math(EXPR size "${n} / 2")
-string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")
 file(WRITE "${OUT}" "// Generated from dict/docdata/sheets.zdict by dict/docdata/embed.cmake. Do not edit.
 #include <string_view>
 
 namespace yosan::document_data {
 namespace {
-const unsigned char bytes[] = {${bytes}};
+constexpr char bytes[] = {${bytes}};
 }  // namespace
-extern const std::string_view kDictionary;
-const std::string_view kDictionary(reinterpret_cast<const char*>(bytes), ${size});
+// Constant initialised (constinit): whole before any code runs, whatever the order of static initialisation.
+extern constinit const std::string_view kDictionary;
+constinit const std::string_view kDictionary(bytes, ${size});
 }  // namespace yosan::document_data
 ")
