@@ -77,7 +77,9 @@ bool surface_has_positions(const Token& token);
 // A phrase or NEAR of words, each given in its forms (word_forms under `prefix`). Title terms ("S") carry no
 // positions: the body holds every title word at the same position, so the positions are checked on the
 // body terms, and the title terms (ANDed) decide which sheets match and weigh them as a phrase of them
-// would. Positions of S would add a twentieth to the index for title phrases alone. The indexer and every
+// would. Positions of S would add a twentieth to the index for title phrases alone. The price: the body's
+// phrase may stand outside the title, so a title with the words apart (技術の開発) matches title:"技術開発"
+// when its body has the phrase (one sheet of data/; tests/test_search.cpp). The indexer and every
 // positional query over a field take this rule from here.
 Xapian::Query positional(Xapian::Query::op op, std::string_view prefix, const std::vector<std::vector<std::string>>& forms,
                          Xapian::termcount window);
